@@ -1,0 +1,77 @@
+/**
+ * Compiling: a validated Config becomes the runtime form Warden uses (absolute paths, resolved
+ * public URL, host allowlist as a set). Bad combinations are refused here, at start-up.
+ */
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { WardenError } from '../core/errors.js';
+import { configSchema } from './schema.js';
+import type { Config } from './schema.js';
+
+/** The runtime form of the configuration. */
+export interface Compiled {
+  readonly config: Config;
+  /** Public base URL without a trailing slash. */
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  /** Lower-cased Host header values accepted. */
+  readonly allowedHosts: ReadonlySet<string>;
+  readonly allowedOrigins: ReadonlySet<string>;
+  /** True when the listener is bound to a loopback address. */
+  readonly loopbackOnly: boolean;
+  /** True when this is the embedded default (no config file). */
+  readonly embedded: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** True for a loopback bind address. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\./.test(host);
+}
+
+/** The bundled demo server's entry point (compiled JavaScript). */
+export function demoServerPath(): string {
+  return fileURLToPath(new URL('../../examples/servers/notes/server.js', import.meta.url));
+}
+
+/** The embedded default: loopback, port 8787, the bundled demo server, data under .warden/. */
+export function embeddedDefault(): Config {
+  return configSchema.parse({
+    servers: {
+      notes: { command: process.execPath, args: [demoServerPath()], env: { NOTES_DIR: '.warden/notes' }, inheritEnv: [] },
+    },
+  });
+}
+
+/** Compiles a validated config; `port` is the actual bound port when known (for port 0). */
+export function compile(config: Config, opts: { embedded?: boolean; cwd?: string; boundPort?: number } = {}): Compiled {
+  const cwd = opts.cwd ?? process.cwd();
+  const loopbackOnly = isLoopback(config.listen.host);
+  if (config.auth.mode === 'none' && !loopbackOnly) {
+    throw new WardenError('ERR_CONFIG_INVALID', 'auth.mode "none" is allowed only on a loopback listener', {
+      data: { problems: [{ path: 'auth.mode', message: 'unauthenticated mode requires listen.host on loopback' }] },
+    });
+  }
+  const port = opts.boundPort ?? config.listen.port;
+  const hostForUrl = config.listen.host.includes(':') && !config.listen.host.startsWith('[') ? `[${config.listen.host}]` : config.listen.host;
+  const publicUrl = (config.publicUrl ?? `http://${hostForUrl}:${port}`).replace(/\/+$/, '');
+  const hosts = new Set<string>();
+  for (const h of ['127.0.0.1', 'localhost', '[::1]']) {
+    hosts.add(h);
+    hosts.add(`${h}:${port}`);
+  }
+  const pub = new URL(publicUrl);
+  hosts.add(pub.host.toLowerCase());
+  hosts.add(pub.hostname.toLowerCase());
+  for (const h of config.http.allowedHosts) hosts.add(h.toLowerCase());
+  return {
+    config,
+    publicUrl,
+    dataDir: path.resolve(cwd, config.dataDir),
+    allowedHosts: hosts,
+    allowedOrigins: new Set(config.http.allowedOrigins),
+    loopbackOnly,
+    embedded: opts.embedded ?? false,
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * Warden's closed set of coded errors. Every refusal Warden makes carries one of these codes; the
+ * table below is the single source for its HTTP status, JSON-RPC error code, meaning and operator
+ * fix, and `docs/errors.md` is generated from it (a test fails when the two drift).
+ */
+
+/** JSON-RPC and MCP error codes Warden emits. */
+export const RPC = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  /** MCP 2026-07-28: headers disagree with the body. */
+  headerMismatch: -32020,
+  /** MCP 2026-07-28: unsupported protocol version. */
+  unsupportedProtocolVersion: -32022,
+  /** Implementation-defined server errors (JSON-RPC reserves -32000..-32099; MCP keeps -32000..-32019 legacy). */
+  serverError: -32000,
+  /** Warden's own application codes, outside the JSON-RPC reserved range as the 2026-07-28 spec asks. */
+  wardenDenied: -31001,
+  wardenUpstream: -31002,
+  wardenLimit: -31003,
+} as const;
+
+/** One row of the error table. */
+export interface ErrorSpec {
+  /** HTTP status when the error ends an HTTP exchange. */
+  readonly status: number;
+  /** JSON-RPC error code placed in the error response. */
+  readonly rpc: number;
+  /** What happened, for the docs. */
+  readonly meaning: string;
+  /** What an operator (or client author) can do about it. */
+  readonly fix: string;
+}
+
+/** Every error code Warden can produce. */
+export const ERRORS = {
+  ERR_TRANSPORT_ORIGIN: {
+    status: 403,
+    rpc: RPC.invalidRequest,
+    meaning: 'The request carried an Origin header that is not in the allowlist (DNS-rebinding defence).',
+    fix: 'Add the origin to `http.allowedOrigins` if the browser page is trusted.',
+  },
+  ERR_TRANSPORT_HOST: {
+    status: 403,
+    rpc: RPC.invalidRequest,
+    meaning: 'The Host header names a host outside the allowlist (DNS-rebinding defence).',
+    fix: 'Add the host to `http.allowedHosts`, or reach Warden through a listed name.',
+  },
+  ERR_TRANSPORT_BODY_TOO_LARGE: {
+    status: 413,
+    rpc: RPC.invalidRequest,
+    meaning: 'The request body is larger than `limits.maxRequestBytes`; it was refused before parsing.',
+    fix: 'Send a smaller message or raise `limits.maxRequestBytes`.',
+  },
+  ERR_TRANSPORT_ACCEPT: {
+    status: 406,
+    rpc: RPC.invalidRequest,
+    meaning: 'The Accept header does not list both application/json and text/event-stream (POST) or text/event-stream (GET).',
+    fix: 'Send `Accept: application/json, text/event-stream`.',
+  },
+  ERR_TRANSPORT_CONTENT_TYPE: {
+    status: 415,
+    rpc: RPC.invalidRequest,
+    meaning: 'The request body is not declared as application/json.',
+    fix: 'Send `Content-Type: application/json`.',
+  },
+  ERR_TRANSPORT_BATCH: {
+    status: 400,
+    rpc: RPC.invalidRequest,
+    meaning: 'The body is a JSON array (a JSON-RPC batch); MCP 2025-06-18 and later carry one message per POST.',
+    fix: 'Send each message in its own POST.',
+  },
+  ERR_TRANSPORT_PROTOCOL_VERSION: {
+    status: 400,
+    rpc: RPC.unsupportedProtocolVersion,
+    meaning: 'The MCP-Protocol-Version header (or the version in the body) is malformed or not supported.',
+    fix: 'Use one of the versions listed in the error data (`supported`).',
+  },
+  ERR_TRANSPORT_HEADER_MISMATCH: {
+    status: 400,
+    rpc: RPC.headerMismatch,
+    meaning: 'A 2026-07-28 request header (MCP-Protocol-Version, Mcp-Method, Mcp-Name) is missing, malformed or disagrees with the body.',
+    fix: 'Mirror the body into the headers exactly as the 2026-07-28 Streamable HTTP binding says.',
+  },
+  ERR_TRANSPORT_METHOD_NOT_ALLOWED: {
+    status: 405,
+    rpc: RPC.invalidRequest,
+    meaning: 'The HTTP method is not served on this path (for example GET or DELETE in the sessionless era).',
+    fix: 'Use POST for messages; GET and DELETE apply to 2025-era sessions only.',
+  },
+  ERR_TRANSPORT_NOT_FOUND: {
+    status: 404,
+    rpc: RPC.invalidRequest,
+    meaning: 'No MCP endpoint is served at this path.',
+    fix: 'Use `/mcp` or `/mcp/<server>` with a configured server name.',
+  },
+  ERR_TRANSPORT_RESUME_UNKNOWN: {
+    status: 404,
+    rpc: RPC.invalidRequest,
+    meaning: 'Last-Event-ID names no event this session still holds for replay.',
+    fix: 'Reconnect without Last-Event-ID; events older than the replay window are gone.',
+  },
+  ERR_JSONRPC_PARSE: {
+    status: 400,
+    rpc: RPC.parseError,
+    meaning: 'The body is not valid JSON.',
+    fix: 'Send a well-formed JSON-RPC 2.0 message.',
+  },
+  ERR_JSONRPC_INVALID: {
+    status: 400,
+    rpc: RPC.invalidRequest,
+    meaning: 'The body is JSON but not a valid JSON-RPC 2.0 message (wrong `jsonrpc`, id, method or params shape).',
+    fix: 'Send a well-formed JSON-RPC 2.0 message.',
+  },
+  ERR_JSONRPC_RESPONSE_NOT_ALLOWED: {
+    status: 400,
+    rpc: RPC.invalidRequest,
+    meaning: 'A JSON-RPC response was sent where none is expected (no server request with that id is pending, or the era forbids client responses).',
+    fix: 'Only answer requests that Warden sent to this client.',
+  },
+  ERR_METHOD_NOT_FOUND: {
+    status: 404,
+    rpc: RPC.methodNotFound,
+    meaning: 'The method is not offered by this endpoint.',
+    fix: 'Check the server capabilities returned at initialize or server/discover.',
+  },
+  ERR_INVALID_PARAMS: {
+    status: 400,
+    rpc: RPC.invalidParams,
+    meaning: 'The request parameters are missing or malformed (for example an unknown tool name).',
+    fix: 'List the tools, prompts or resources again and use a name from the list.',
+  },
+  ERR_SESSION_MISSING: {
+    status: 400,
+    rpc: RPC.invalidRequest,
+    meaning: 'A 2025-era request other than initialize arrived without Mcp-Session-Id.',
+    fix: 'Send initialize first and echo the Mcp-Session-Id it returned on every later request.',
+  },
+  ERR_SESSION_UNKNOWN: {
+    status: 404,
+    rpc: RPC.invalidRequest,
+    meaning: 'The session id is unknown, expired, deleted or belongs to someone else.',
+    fix: 'Start a new session with initialize.',
+  },
+  ERR_SESSION_LIMIT: {
+    status: 429,
+    rpc: RPC.wardenLimit,
+    meaning: 'The cap on live sessions (in total or for this principal) is reached.',
+    fix: 'Close unused sessions (DELETE) or raise `sessions.maxSessions` / `sessions.maxPerPrincipal`.',
+  },
+  ERR_SESSION_NOT_INITIALIZED: {
+    status: 400,
+    rpc: RPC.invalidRequest,
+    meaning: 'A request arrived on a stdio connection before initialize completed.',
+    fix: 'Send initialize and notifications/initialized first.',
+  },
+  ERR_UPSTREAM_UNAVAILABLE: {
+    status: 502,
+    rpc: RPC.wardenUpstream,
+    meaning: 'The upstream MCP server could not be reached or refused the connection.',
+    fix: 'Check the server URL or command and the server logs; Warden logs the cause.',
+  },
+  ERR_UPSTREAM_TIMEOUT: {
+    status: 504,
+    rpc: RPC.wardenUpstream,
+    meaning: 'The upstream did not answer within its request timeout.',
+    fix: 'Raise `servers.<name>.timeouts.requestMs` or investigate the slow server.',
+  },
+  ERR_UPSTREAM_CRASHED: {
+    status: 502,
+    rpc: RPC.wardenUpstream,
+    meaning: 'The upstream stdio process exited while requests were waiting; the next session gets a new process.',
+    fix: 'Read the server stderr in the Warden log.',
+  },
+  ERR_UPSTREAM_PROTOCOL: {
+    status: 502,
+    rpc: RPC.wardenUpstream,
+    meaning: 'The upstream sent something that is not valid MCP (bad JSON, wrong content type, bad framing).',
+    fix: 'Fix or update the upstream server.',
+  },
+  ERR_UPSTREAM_RESPONSE_TOO_LARGE: {
+    status: 502,
+    rpc: RPC.wardenUpstream,
+    meaning: 'An upstream response body or SSE event exceeded `limits.maxResponseBytes` / `limits.maxEventBytes`; the exchange was ended.',
+    fix: 'Raise the limit if the large result is expected.',
+  },
+  ERR_UPSTREAM_SESSION_LOST: {
+    status: 404,
+    rpc: RPC.invalidRequest,
+    meaning: 'The upstream forgot its session (it answered 404); the downstream session is ended with it.',
+    fix: 'Start a new session with initialize.',
+  },
+  ERR_UPSTREAM_ERA: {
+    status: 502,
+    rpc: RPC.wardenUpstream,
+    meaning: 'The request needs a feature that cannot be bridged between the client and upstream protocol eras.',
+    fix: 'See docs/protocol.md for what is bridged between the 2025 and 2026 eras.',
+  },
+  ERR_CANCELLED: {
+    status: 499,
+    rpc: RPC.serverError,
+    meaning: 'The client cancelled the request or went away before it finished.',
+    fix: 'None; this is recorded for the audit trail.',
+  },
+  ERR_SHUTTING_DOWN: {
+    status: 503,
+    rpc: RPC.serverError,
+    meaning: 'Warden is shutting down and accepts no new exchanges.',
+    fix: 'Retry against another replica or after restart.',
+  },
+  ERR_CONFIG_INVALID: {
+    status: 500,
+    rpc: RPC.internalError,
+    meaning: 'The configuration file failed validation; every problem is listed with its path.',
+    fix: 'Run `warden check-config FILE` and fix each listed path.',
+  },
+  ERR_SECRET_UNRESOLVED: {
+    status: 500,
+    rpc: RPC.internalError,
+    meaning: 'A secret reference (`env:NAME`, `file:PATH`) could not be resolved.',
+    fix: 'Set the variable or create the file the reference names.',
+  },
+  ERR_INTERNAL: {
+    status: 500,
+    rpc: RPC.internalError,
+    meaning: 'An unexpected fault inside Warden; the exchange was ended and the process keeps serving.',
+    fix: 'Report it with the exchange id from the audit record.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A stable Warden error code, `ERR_<AREA>_<WHAT>`. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The one error class Warden throws: a stable code, its table row, and structured cause data. */
+export class WardenError extends Error {
+  override readonly name = 'WardenError';
+  /** Stable error code. */
+  readonly code: ErrorCode;
+  /** Structured data placed in the JSON-RPC error `data` (never secrets). */
+  readonly data: Record<string, unknown> | undefined;
+  /** Extra HTTP headers the mapper adds (for example `Retry-After`). */
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { data?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown },
+  ) {
+    super(message ?? ERRORS[code].meaning, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.data = options?.data;
+    this.headers = options?.headers;
+  }
+
+  /** HTTP status from the table. */
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+
+  /** JSON-RPC error code from the table, unless the data overrides it (2026-07-28 codes). */
+  get rpcCode(): number {
+    return ERRORS[this.code].rpc;
+  }
+}
+
+/** Turns anything thrown into a WardenError; unknown faults become ERR_INTERNAL with the cause kept. */
+export function toWardenError(err: unknown): WardenError {
+  if (err instanceof WardenError) return err;
+  return new WardenError('ERR_INTERNAL', undefined, { cause: err });
+}

@@ -1,0 +1,121 @@
+/**
+ * The request context that flows through the pipeline (one "exchange" = one client message and
+ * what came of it), the stage interface, and the shape of the audit record written per exchange.
+ */
+import type { JsonRpcMessage } from './jsonrpc.js';
+import type { Era } from './protocol.js';
+import type { WardenError } from './errors.js';
+
+/** Who is calling. Until identity lands every caller is the anonymous local principal. */
+export interface Principal {
+  /** Stable key used as the session-key prefix, `<issuer>|<subject>`. */
+  readonly key: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly clientId?: string;
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
+}
+
+/** The anonymous principal of an unauthenticated loopback deployment. */
+export const ANONYMOUS: Principal = Object.freeze({
+  key: 'local|anonymous',
+  issuer: 'local',
+  subject: 'anonymous',
+  scopes: [],
+  roles: [],
+});
+
+/** HTTP facts about the request that carried the message (absent on stdio). */
+export interface HttpFacts {
+  readonly method: string;
+  readonly path: string;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly remoteAddress: string;
+}
+
+/** What one stage decided, for the audit record. */
+export interface StageDecision {
+  readonly stage: string;
+  readonly decision: 'allow' | 'deny' | 'modify' | 'skip' | 'error';
+  /** The rule or check that made the decision. */
+  readonly rule?: string;
+  /** Error code on deny/error. */
+  readonly code?: string;
+  /** Microseconds the stage took. */
+  readonly us?: number;
+}
+
+/** One audit record per exchange (JSON line). Never holds tokens, secrets or raw arguments. */
+export interface AuditRecord {
+  /** ISO time the exchange started. */
+  time: string;
+  /** Exchange id (random). */
+  exchange: string;
+  transport: 'http' | 'stdio';
+  endpoint: string;
+  era: Era | 'unknown';
+  protocolVersion?: string;
+  principal: string;
+  client?: string;
+  session?: string;
+  server?: string;
+  direction: 'client' | 'server';
+  kind: 'request' | 'notification' | 'response' | 'http';
+  method?: string;
+  tool?: string;
+  /** SHA-256 (hex, first 32 chars) of the canonical arguments; never the arguments themselves. */
+  argsDigest?: string;
+  decisions: StageDecision[];
+  outcome: 'ok' | 'denied' | 'error' | 'cancelled';
+  code?: string;
+  status?: number;
+  /** Total latency in microseconds. */
+  us?: number;
+  /** Microseconds spent waiting for the upstream. */
+  upstreamUs?: number;
+}
+
+/** The context of one exchange as it moves through the stages. */
+export interface Exchange {
+  readonly id: string;
+  /** process.hrtime.bigint() at start. */
+  readonly started: bigint;
+  readonly transport: 'http' | 'stdio';
+  /** The endpoint path (`/mcp` or `/mcp/<server>`; `stdio` for the stdio front). */
+  readonly endpoint: string;
+  /** The configured server this endpoint fronts, or undefined for the aggregate endpoint. */
+  readonly endpointServer: string | undefined;
+  readonly http: HttpFacts | undefined;
+  message: JsonRpcMessage;
+  era: Era;
+  protocolVersion: string | undefined;
+  principal: Principal;
+  /** Warden session id (legacy era), once the session stage resolved it. */
+  sessionId: string | undefined;
+  readonly audit: AuditRecord;
+}
+
+/** A stage's request phase: returns nothing to continue, or throws a WardenError to deny. */
+export type RequestPhase = (ex: Exchange) => void | Promise<void>;
+
+/** A stage's response phase: may rewrite the message from the server side before delivery. */
+export type ResponsePhase = (ex: Exchange, msg: JsonRpcMessage) => JsonRpcMessage | Promise<JsonRpcMessage>;
+
+/** A pipeline stage, built once from compiled config by its factory. */
+export interface Stage {
+  readonly name: string;
+  readonly request?: RequestPhase;
+  readonly response?: ResponsePhase;
+}
+
+/** Records a stage decision on the exchange's audit record. */
+export function decide(ex: Exchange, d: StageDecision): void {
+  ex.audit.decisions.push(d);
+}
+
+/** Records a denial from an error. */
+export function denyOf(stage: string, err: WardenError): StageDecision {
+  return { stage, decision: 'deny', code: err.code };
+}
