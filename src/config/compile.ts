@@ -2,6 +2,7 @@
  * Compiling: a validated Config becomes the runtime form Warden uses (absolute paths, resolved
  * public URL, host allowlist as a set). Bad combinations are refused here, at start-up.
  */
+import { isIPv4 } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { WardenError } from '../core/errors.js';
@@ -27,7 +28,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** True for a loopback bind address. */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || /^127\./.test(host);
+  // 127.0.0.0/8 as a literal address only: a name such as `127.example.com` resolves anywhere.
+  return LOOPBACK_HOSTS.has(host) || (isIPv4(host) && host.startsWith('127.'));
 }
 
 /** The bundled demo server's entry point (compiled JavaScript). */

@@ -97,6 +97,12 @@ export const ERRORS = {
     meaning: 'No MCP endpoint is served at this path.',
     fix: 'Use `/mcp` or `/mcp/<server>` with a configured server name.',
   },
+  ERR_TRANSPORT_STREAM_CONFLICT: {
+    status: 409,
+    rpc: RPC.invalidRequest,
+    meaning: 'The session already has an open standalone GET stream; only one is kept per session.',
+    fix: 'Close the other stream first, or resume it with Last-Event-ID.',
+  },
   ERR_TRANSPORT_RESUME_UNKNOWN: {
     status: 404,
     rpc: RPC.invalidRequest,

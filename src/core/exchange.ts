@@ -94,14 +94,32 @@ export interface Exchange {
   principal: Principal;
   /** Warden session id (legacy era), once the session stage resolved it. */
   sessionId: string | undefined;
+  /** The session the session stage resolved (the pipeline knows its concrete type). */
+  session: SessionRef | undefined;
   readonly audit: AuditRecord;
+}
+
+/** What the core knows of a session: its id and owner. */
+export interface SessionRef {
+  readonly id: string | undefined;
+  readonly principal: { readonly key: string };
+  readonly endpoint: string;
 }
 
 /** A stage's request phase: returns nothing to continue, or throws a WardenError to deny. */
 export type RequestPhase = (ex: Exchange) => void | Promise<void>;
 
-/** A stage's response phase: may rewrite the message from the server side before delivery. */
-export type ResponsePhase = (ex: Exchange, msg: JsonRpcMessage) => JsonRpcMessage | Promise<JsonRpcMessage>;
+/** Where a server→client message comes from, for response stages. */
+export interface ResponseContext {
+  readonly session: SessionRef | undefined;
+  readonly server: string;
+}
+
+/**
+ * A stage's response phase: may rewrite a server→client message before delivery, or return
+ * undefined to withhold it.
+ */
+export type ResponsePhase = (ctx: ResponseContext, msg: JsonRpcMessage) => JsonRpcMessage | undefined;
 
 /** A pipeline stage, built once from compiled config by its factory. */
 export interface Stage {

@@ -1,0 +1,335 @@
+/**
+ * The pipeline: the ordered stage list and the exchange runner (DESIGN §2). This is the one place
+ * that knows every stage and the upstream connectors. Transports hand it parsed messages with a
+ * reply channel; it runs the request stages, routes the message, passes server→client messages
+ * through the response stages, and writes one audit record per exchange, whatever happens.
+ */
+import { createHash } from 'node:crypto';
+import type { ClientChannel, ClientSink } from './core/channel.js';
+import type { EndpointSpec, Handler, Inbound } from './core/handler.js';
+import { exchangeEnd, sessionEvent } from './core/diagnostics.js';
+import { WardenError, toWardenError } from './core/errors.js';
+import { ANONYMOUS, decide } from './core/exchange.js';
+import type { AuditRecord, Exchange, HttpFacts, Principal, Stage } from './core/exchange.js';
+import { newExchangeId, newSessionId } from './core/ids.js';
+import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from './core/jsonrpc.js';
+import { isRequest, isResponse, kindOf, resultResponse } from './core/jsonrpc.js';
+import type { Logger } from './core/log.js';
+import { toJsonRpcError } from './core/mapper.js';
+import type { Compiled } from './config/compile.js';
+import { dispatch } from './route/dispatch.js';
+import { discover, openSession } from './route/open.js';
+import type { WardenIdentity } from './route/open.js';
+import { ClientSession } from './route/session.js';
+import { Upstreams } from './route/upstreams.js';
+import { sessionStage } from './stages/session/index.js';
+import { transportGuard } from './stages/transport-guard/index.js';
+import type { AuditSink } from './store/audit-jsonl.js';
+import { SessionStore } from './store/sessions.js';
+import { LATEST_MODERN } from './core/protocol.js';
+
+/** The pipeline: the transports' Handler plus what the process wiring needs. */
+export interface Pipeline extends Handler {
+  /** Live sessions. */
+  readonly sessionCount: number;
+  readonly upstreams: Upstreams;
+  close(): Promise<void>;
+}
+
+function argsDigest(msg: JsonRpcMessage): string | undefined {
+  if (!isRequest(msg) || msg.method !== 'tools/call') return undefined;
+  const args = msg.params?.arguments;
+  if (args === undefined) return undefined;
+  return createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, 32);
+}
+
+function toolOf(msg: JsonRpcMessage): string | undefined {
+  if (!isRequest(msg)) return undefined;
+  if (msg.method !== 'tools/call' && msg.method !== 'prompts/get') return undefined;
+  const n = msg.params?.name;
+  return typeof n === 'string' ? n.slice(0, 256) : undefined;
+}
+
+/** Builds the pipeline from compiled config. */
+export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger, identity: WardenIdentity): Pipeline {
+  const cfg = compiled.config;
+  const upstreams = new Upstreams(compiled, log, identity.version);
+  const sessions = new SessionStore<ClientSession>(cfg.sessions, (s, reason) => {
+    if (sessionEvent.hasSubscribers) sessionEvent.publish({ id: s.id, event: 'end', reason });
+  });
+  const endpoints = new Map<string, EndpointSpec>();
+  const names = Object.keys(cfg.servers);
+  endpoints.set('/mcp', { path: '/mcp', servers: names, aggregate: true });
+  for (const n of names) endpoints.set(`/mcp/${n}`, { path: `/mcp/${n}`, servers: [n], aggregate: false });
+
+  const guard = transportGuard({
+    allowedHosts: compiled.allowedHosts,
+    allowedOrigins: compiled.allowedOrigins,
+    selfOrigin: new URL(compiled.publicUrl).origin,
+    maxRequestBytes: cfg.limits.maxRequestBytes,
+  });
+
+  // The request stages, in order. The guard runs first: nothing else may look at a message whose
+  // era and headers are not settled. Authentication (identity work) slots in next, before the
+  // session stage, because a session is looked up under the principal the token names. Limits,
+  // policy, validation, inspection and approval follow as they land.
+  const requestStages: readonly Stage[] = [guard, sessionStage((principal, id) => sessions.get(principal, id))];
+  // The response stages (integrity, inspection, output validation, boundary marking) land here.
+  const responseStages: readonly Stage[] = [];
+
+  // Sessionless (2026-era) contexts: one per principal and endpoint, on shared upstream connections.
+  const stateless = new Map<string, ClientSession>();
+
+  const outbound = (session: ClientSession, server: string, msg: JsonRpcMessage): JsonRpcMessage | undefined => {
+    let m: JsonRpcMessage | undefined = msg;
+    for (const st of responseStages) {
+      if (st.response !== undefined && m !== undefined) m = st.response({ session, server }, m);
+    }
+    return m;
+  };
+
+  function statelessFor(principal: Principal, endpoint: EndpointSpec): ClientSession {
+    const key = `${principal.key}|${endpoint.path}`;
+    let s = stateless.get(key);
+    if (s === undefined) {
+      s = new ClientSession(
+        {
+          id: undefined,
+          principal,
+          endpoint: endpoint.path,
+          servers: endpoint.servers,
+          aggregate: endpoint.aggregate,
+          era: 'modern',
+          protocolVersion: LATEST_MODERN,
+          hello: { protocolVersion: LATEST_MODERN, capabilities: {}, clientInfo: { name: identity.name, version: identity.version } },
+        },
+        upstreams,
+        outbound,
+      );
+      stateless.set(key, s);
+    }
+    return s;
+  }
+
+  function newExchange(inb: Inbound): Exchange {
+    const msg = inb.message;
+    const kind = kindOf(msg);
+    const method = 'method' in msg ? msg.method : undefined;
+    const record: AuditRecord = {
+      time: new Date().toISOString(),
+      exchange: newExchangeId(),
+      transport: inb.transport,
+      endpoint: inb.endpoint.path,
+      era: 'unknown',
+      principal: ANONYMOUS.key,
+      direction: 'client',
+      kind,
+      decisions: [],
+      outcome: 'ok',
+    };
+    if (method !== undefined) record.method = method.slice(0, 128);
+    const tool = toolOf(msg);
+    if (tool !== undefined) record.tool = tool;
+    const digest = argsDigest(msg);
+    if (digest !== undefined) record.argsDigest = digest;
+    return {
+      id: record.exchange,
+      started: process.hrtime.bigint(),
+      transport: inb.transport,
+      endpoint: inb.endpoint.path,
+      endpointServer: inb.endpoint.aggregate ? undefined : inb.endpoint.servers[0],
+      http: inb.http,
+      message: msg,
+      era: 'legacy',
+      protocolVersion: undefined,
+      principal: ANONYMOUS,
+      sessionId: inb.session?.id,
+      session: inb.session,
+      audit: record,
+    };
+  }
+
+  function finish(ex: Exchange, outcome: AuditRecord['outcome'], err?: WardenError, upstreamUs?: number): void {
+    const r = ex.audit;
+    r.outcome = outcome;
+    r.era = ex.era;
+    if (ex.protocolVersion !== undefined) r.protocolVersion = ex.protocolVersion;
+    if (ex.sessionId !== undefined) r.session = ex.sessionId;
+    r.principal = ex.principal.key;
+    if (err !== undefined) {
+      r.code = err.code;
+      r.status = err.status;
+    }
+    if (ex.endpointServer !== undefined) r.server = ex.endpointServer;
+    r.us = Number((process.hrtime.bigint() - ex.started) / 1000n);
+    if (upstreamUs !== undefined) r.upstreamUs = upstreamUs;
+    audit.write(r);
+    if (exchangeEnd.hasSubscribers) exchangeEnd.publish({ record: r });
+  }
+
+  async function runRequestStages(ex: Exchange): Promise<void> {
+    for (const st of requestStages) {
+      if (st.request === undefined) continue;
+      try {
+        const r = st.request(ex);
+        if (r !== undefined) await r;
+      } catch (err) {
+        const we = toWardenError(err);
+        decide(ex, { stage: st.name, decision: 'deny', code: we.code });
+        throw we;
+      }
+    }
+  }
+
+  async function handleRequest(ex: Exchange, req: JsonRpcRequest, channel: ClientChannel, sinkFor: (id: string) => ClientSink, inb: Inbound): Promise<void> {
+    const endpoint = inb.endpoint;
+    if (ex.era === 'modern') {
+      const session = statelessFor(ex.principal, endpoint);
+      if (req.method === 'server/discover') {
+        channel.end(resultResponse(req.id, await discover(session, endpoint, identity)));
+        return;
+      }
+      // 2026-07-28: closing the response stream cancels the request.
+      const res = await withAbandon(channel, session, req, () => dispatch(upstreams, session, req, channel));
+      channel.end('result' in res && res.result.resultType === undefined ? { ...res, result: { ...res.result, resultType: 'complete' } } : res);
+      return;
+    }
+    if (req.method === 'initialize') {
+      if (inb.session !== undefined) throw new WardenError('ERR_JSONRPC_INVALID', 'initialize sent twice on one connection');
+      sessions.reserve(ex.principal.key);
+      const id = newSessionId();
+      const { session, result } = await openSession(id, ex.principal, endpoint, req, upstreams, outbound, identity, log);
+      session.sink = sinkFor(id);
+      if (ex.transport === 'http') sessions.add(session);
+      if (sessionEvent.hasSubscribers) sessionEvent.publish({ id, event: 'start' });
+      ex.sessionId = id;
+      ex.session = session;
+      ex.protocolVersion = session.protocolVersion;
+      channel.announceSession(id);
+      channel.end(resultResponse(req.id, result));
+      return;
+    }
+    const session = ex.session as ClientSession | undefined;
+    if (session === undefined) throw new WardenError('ERR_SESSION_NOT_INITIALIZED');
+    channel.end(await dispatch(upstreams, session, req, channel));
+  }
+
+  function withAbandon<T>(channel: ClientChannel, session: ClientSession, req: JsonRpcRequest, run: () => Promise<T>): Promise<T> {
+    channel.onAbandon(() => session.cancel(req.id));
+    return run();
+  }
+
+  async function handleNotification(ex: Exchange, n: JsonRpcNotification): Promise<void> {
+    if (ex.era === 'modern') return; // 2026-07-28 defines no client notifications over HTTP; accepted and dropped.
+    const session = ex.session as ClientSession | undefined;
+    if (session === undefined) throw new WardenError('ERR_SESSION_NOT_INITIALIZED');
+    switch (n.method) {
+      case 'notifications/initialized':
+        return; // Warden completed its own handshake with each upstream.
+      case 'notifications/cancelled': {
+        const rid = n.params?.requestId;
+        if (typeof rid === 'string' || typeof rid === 'number') session.cancel(rid);
+        return;
+      }
+      default:
+        await session.broadcast(n.method, n.params);
+    }
+  }
+
+  return {
+    upstreams,
+    get sessionCount() {
+      return sessions.size;
+    },
+    endpointOf: (path) => endpoints.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path),
+    head: (facts) => guard.head(facts),
+
+    async handle(inb, channel, sinkFor) {
+      const ex = newExchange(inb);
+      const msg = inb.message;
+      let upstreamStart: bigint | undefined;
+      try {
+        await runRequestStages(ex);
+        upstreamStart = process.hrtime.bigint();
+        if (isRequest(msg)) {
+          await handleRequest(ex, msg, channel, sinkFor, inb);
+        } else if (isResponse(msg)) {
+          const session = ex.session as ClientSession | undefined;
+          if (ex.era === 'modern' || session === undefined || !(await session.answer(msg))) {
+            throw new WardenError('ERR_JSONRPC_RESPONSE_NOT_ALLOWED');
+          }
+          channel.accept();
+        } else {
+          await handleNotification(ex, msg);
+          channel.accept();
+        }
+        finish(ex, 'ok', undefined, upstreamStart === undefined ? undefined : Number((process.hrtime.bigint() - upstreamStart) / 1000n));
+        return ex.session as ClientSession | undefined;
+      } catch (err) {
+        const we = toWardenError(err);
+        if (we.code === 'ERR_INTERNAL') log.error('internal error', { exchange: ex.id, error: String(err), stack: err instanceof Error ? err.stack : undefined });
+        const id = isRequest(msg) ? msg.id : undefined;
+        if (upstreamStart !== undefined && isRequest(msg)) {
+          // The request passed every stage: a failure from here on is the request's JSON-RPC error,
+          // not a transport refusal. A lost upstream session ends the downstream session with it.
+          if (we.code === 'ERR_UPSTREAM_SESSION_LOST' && ex.session !== undefined) sessions.end(ex.session as ClientSession, 'upstream');
+          channel.end(toJsonRpcError(we, id));
+        } else {
+          channel.reject(we, id);
+        }
+        finish(ex, we.code === 'ERR_CANCELLED' ? 'cancelled' : upstreamStart === undefined ? 'denied' : 'error', we);
+        return ex.session as ClientSession | undefined;
+      }
+    },
+
+    sessionFor(endpoint, facts) {
+      guard.head(facts);
+      const sid = facts.headers['mcp-session-id'];
+      const id = Array.isArray(sid) ? sid[0] : sid;
+      const version = facts.headers['mcp-protocol-version'];
+      if (typeof version === 'string' && version.startsWith('2026')) throw new WardenError('ERR_TRANSPORT_METHOD_NOT_ALLOWED');
+      if (id === undefined) {
+        // No session and no 2025 version header: a sessionless client; GET/DELETE do not exist for it.
+        if (facts.method === 'GET' && version === undefined) throw new WardenError('ERR_TRANSPORT_METHOD_NOT_ALLOWED');
+        throw new WardenError('ERR_SESSION_MISSING');
+      }
+      const s = sessions.get(ANONYMOUS.key, id);
+      if (s === undefined || s.endpoint !== endpoint.path) throw new WardenError('ERR_SESSION_UNKNOWN');
+      return s;
+    },
+
+    endSession(session) {
+      // Every SessionRef this pipeline hands out is a ClientSession.
+      const s = session as ClientSession;
+      if (s.id !== undefined && !sessions.end(s, 'deleted')) void s.close();
+    },
+
+    auditHttp(endpoint, facts, outcome, code, status) {
+      const r: AuditRecord = {
+        time: new Date().toISOString(),
+        exchange: newExchangeId(),
+        transport: 'http',
+        endpoint,
+        era: 'unknown',
+        principal: ANONYMOUS.key,
+        direction: 'client',
+        kind: 'http',
+        method: `HTTP ${facts.method}`,
+        decisions: [],
+        outcome,
+      };
+      const sid = facts.headers['mcp-session-id'];
+      if (typeof sid === 'string' && outcome === 'ok') r.session = sid;
+      if (code !== undefined) r.code = code;
+      if (status !== undefined) r.status = status;
+      audit.write(r);
+    },
+
+    async close() {
+      await sessions.closeAll();
+      await Promise.allSettled([...stateless.values()].map((s) => s.close()));
+      await upstreams.closeAll();
+      audit.flush();
+    },
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * A downstream client session: the upstream connections it holds, the ids of server→client
+ * requests waiting for the client's answer, in-flight requests (for cancellation), and the name
+ * tables of the aggregate endpoint. Sessionless 2026-era clients share one of these per endpoint.
+ */
+import type { ClientChannel, ClientSink } from '../core/channel.js';
+import { WardenError } from '../core/errors.js';
+import type { Principal } from '../core/exchange.js';
+import type { JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../core/jsonrpc.js';
+import { errorResponse, isRequest } from '../core/jsonrpc.js';
+import type { Era } from '../core/protocol.js';
+import { idKey } from '../transport/upstream.js';
+import type { ClientHello, UpstreamInfo } from '../transport/upstream.js';
+import { NameTable } from './naming.js';
+import type { Lease, LeaseListener, Upstreams } from './upstreams.js';
+
+/** Hook through which every server→client message passes before delivery (response stages). */
+export type OutboundHook = (session: ClientSession, server: string, msg: JsonRpcMessage) => JsonRpcMessage | undefined;
+
+/** What a session is created from. */
+export interface SessionInit {
+  /** Warden's session id; undefined for the sessionless (2026) context. */
+  readonly id: string | undefined;
+  readonly principal: Principal;
+  readonly endpoint: string;
+  /** Servers this session reaches: one for /mcp/<name>, all for /mcp. */
+  readonly servers: readonly string[];
+  readonly aggregate: boolean;
+  readonly era: Era;
+  readonly protocolVersion: string;
+  readonly hello: ClientHello;
+}
+
+interface ServerRequest {
+  readonly server: string;
+  readonly upstreamId: JsonRpcId;
+  readonly lease: Lease;
+}
+
+/** Upper bound on server→client requests waiting for answers, per session. */
+const MAX_SERVER_REQUESTS = 1024;
+
+/** One downstream session. */
+export class ClientSession implements LeaseListener {
+  readonly id: string | undefined;
+  readonly principal: Principal;
+  readonly endpoint: string;
+  readonly servers: readonly string[];
+  readonly serverSet: ReadonlySet<string>;
+  readonly aggregate: boolean;
+  readonly era: Era;
+  readonly protocolVersion: string;
+  readonly hello: ClientHello;
+  readonly created = Date.now();
+  lastUsed = Date.now();
+  sink: ClientSink | undefined;
+  readonly tools = new NameTable();
+  readonly prompts = new NameTable();
+  readonly templates = new NameTable();
+  /** Resource URI → owning server (aggregate endpoint). */
+  readonly resourceOwner = new Map<string, string>();
+  /** Server → compiled URI-template matchers (aggregate endpoint). */
+  readonly templateMatchers = new Map<string, RegExp[]>();
+  private readonly leases = new Map<string, Lease>();
+  private readonly pendingLeases = new Map<string, Promise<Lease>>();
+  private readonly dead = new Map<string, WardenError>();
+  private readonly serverRequests = new Map<string, ServerRequest>();
+  private readonly inflight = new Map<string, AbortController>();
+  private nextServerRequest = 1;
+  private closedValue = false;
+
+  constructor(
+    init: SessionInit,
+    private readonly upstreams: Upstreams,
+    private readonly outbound: OutboundHook,
+  ) {
+    this.id = init.id;
+    this.principal = init.principal;
+    this.endpoint = init.endpoint;
+    this.servers = init.servers;
+    this.serverSet = new Set(init.servers);
+    this.aggregate = init.aggregate;
+    this.era = init.era;
+    this.protocolVersion = init.protocolVersion;
+    this.hello = init.hello;
+  }
+
+  /** True once ended. */
+  get closed(): boolean {
+    return this.closedValue;
+  }
+
+  /** Servers whose connection is up. */
+  get connected(): string[] {
+    return [...this.leases.keys()];
+  }
+
+  /** What a connected server declared at initialize, if connected. */
+  capabilities(server: string): Record<string, unknown> | undefined {
+    return this.leases.get(server)?.upstream.info?.capabilities;
+  }
+
+  /** The initialize facts of a connected server. */
+  infoOf(server: string): UpstreamInfo | undefined {
+    return this.leases.get(server)?.upstream.info;
+  }
+
+  /** Connects to one server (idempotent); sessionless contexts use shared connections. */
+  async lease(server: string): Promise<Lease> {
+    const have = this.leases.get(server);
+    if (have !== undefined && !have.upstream.closed) return have;
+    const deadErr = this.dead.get(server);
+    if (deadErr !== undefined && this.id !== undefined) throw deadErr;
+    let p = this.pendingLeases.get(server);
+    if (p === undefined) {
+      p = this.upstreams.acquire(server, this.hello, this, this.id === undefined);
+      this.pendingLeases.set(server, p);
+      p.then(
+        (l) => {
+          this.pendingLeases.delete(server);
+          this.dead.delete(server);
+          if (this.closedValue) void l.release();
+          else this.leases.set(server, l);
+        },
+        () => this.pendingLeases.delete(server),
+      );
+    }
+    return p;
+  }
+
+  /** Registers an in-flight client request so notifications/cancelled can reach it. */
+  track(id: JsonRpcId): AbortController {
+    const ac = new AbortController();
+    this.inflight.set(idKey(id), ac);
+    return ac;
+  }
+
+  /** Forgets an in-flight request. */
+  untrack(id: JsonRpcId, ac: AbortController): void {
+    const k = idKey(id);
+    if (this.inflight.get(k) === ac) this.inflight.delete(k);
+  }
+
+  /** Cancels an in-flight request by the client's id; false if none. */
+  cancel(id: JsonRpcId): boolean {
+    const ac = this.inflight.get(idKey(id));
+    if (ac === undefined) return false;
+    ac.abort();
+    return true;
+  }
+
+  /** LeaseListener: a message from an upstream that belongs to no request. */
+  onMessage(server: string, msg: JsonRpcNotification | JsonRpcRequest, lease: Lease): void {
+    // stdio has no per-request streams: a server request while exactly one request is pending most
+    // likely belongs to it, so it travels on that request's reply path.
+    const sole = isRequest(msg) ? lease.upstream.soleListener?.() : undefined;
+    if (sole !== undefined && !lease.shared) {
+      sole(msg);
+      return;
+    }
+    this.fromUpstream(server, msg, lease, undefined);
+  }
+
+  /** LeaseListener: a connection ended. */
+  onClose(server: string, err: WardenError | undefined): void {
+    this.leases.delete(server);
+    if (err !== undefined) this.dead.set(server, err);
+    for (const [k, r] of this.serverRequests) if (r.server === server) this.serverRequests.delete(k);
+  }
+
+  /**
+   * Delivers a server→client message: server requests get a Warden id (mapped back when the client
+   * answers), pings are answered here, and everything passes the outbound hook first.
+   */
+  fromUpstream(server: string, msg: JsonRpcMessage, lease: Lease, channel: ClientChannel | undefined): void {
+    if (this.closedValue) return;
+    let out: JsonRpcMessage = msg;
+    if (isRequest(msg)) {
+      if (msg.method === 'ping') {
+        void lease.upstream.respond({ jsonrpc: '2.0', id: msg.id, result: {} }).catch(() => undefined);
+        return;
+      }
+      if (this.era === 'modern' || this.serverRequests.size >= MAX_SERVER_REQUESTS) {
+        const why = this.era === 'modern' ? 'server-initiated requests are not bridged to 2026-07-28 clients' : 'too many pending server requests';
+        void lease.upstream.respond(errorResponse(msg.id, -32601, why)).catch(() => undefined);
+        return;
+      }
+      const dsId = `w${this.nextServerRequest++}`;
+      this.serverRequests.set(dsId, { server, upstreamId: msg.id, lease });
+      out = { ...msg, id: dsId };
+    } else if ('method' in msg && msg.method === 'notifications/cancelled') {
+      const upId = msg.params?.requestId;
+      for (const [dsId, r] of this.serverRequests) {
+        if (r.server === server && r.upstreamId === upId) {
+          this.serverRequests.delete(dsId);
+          out = { ...msg, params: { ...msg.params, requestId: dsId } };
+        }
+      }
+    }
+    const final = this.outbound(this, server, out);
+    if (final === undefined) return;
+    if (channel?.open === true) channel.send(final);
+    else this.sink?.push(final);
+  }
+
+  /** Relays the client's answer to a server→client request; false when no such request is waiting. */
+  async answer(msg: JsonRpcResponse): Promise<boolean> {
+    const id = msg.id;
+    if (typeof id !== 'string') return false;
+    const r = this.serverRequests.get(id);
+    if (r === undefined) return false;
+    this.serverRequests.delete(id);
+    await r.lease.upstream.respond({ ...msg, id: r.upstreamId });
+    return true;
+  }
+
+  /** Sends a notification to every connected server (or one). */
+  async broadcast(method: string, params: Record<string, unknown> | undefined, only?: string): Promise<void> {
+    const targets = only === undefined ? [...this.leases.values()] : [this.leases.get(only)].filter((l): l is Lease => l !== undefined);
+    await Promise.allSettled(targets.map((l) => l.upstream.notify(method, params)));
+  }
+
+  /** Ends the session: cancels in-flight work, releases connections (reaping private children). */
+  async close(): Promise<void> {
+    if (this.closedValue) return;
+    this.closedValue = true;
+    for (const ac of this.inflight.values()) ac.abort();
+    this.inflight.clear();
+    this.serverRequests.clear();
+    this.sink?.close();
+    const pending = [...this.pendingLeases.values()];
+    const leases = [...this.leases.values()];
+    this.leases.clear();
+    await Promise.allSettled(leases.map((l) => l.release()));
+    // A connection still being set up is released as soon as it arrives (see lease()).
+    await Promise.allSettled(pending);
+  }
+}

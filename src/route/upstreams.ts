@@ -1,0 +1,201 @@
+/**
+ * Hands out upstream connections: a fresh one per downstream session (`share: session`, the
+ * default for stdio and always for HTTP sessions), or one shared connection per server (`share:
+ * shared`, and for sessionless 2026-era clients). A shared connection is restarted for the next
+ * caller once it dies.
+ */
+import { WardenError } from '../core/errors.js';
+import type { JsonRpcNotification, JsonRpcRequest } from '../core/jsonrpc.js';
+import type { Logger } from '../core/log.js';
+import { isStdioServer } from '../config/schema.js';
+import type { ServerConfig, StdioServerConfig } from '../config/schema.js';
+import { resolveSecret, isSecretRef } from '../config/load.js';
+import type { Compiled } from '../config/compile.js';
+import { HttpUpstream } from '../transport/upstream-http.js';
+import { StdioUpstream } from '../transport/upstream-stdio.js';
+import type { StdioLaunch } from '../transport/upstream-stdio.js';
+import { wardenHello } from '../transport/upstream.js';
+import type { ClientHello, Upstream, UpstreamEvents } from '../transport/upstream.js';
+
+/** Receives server→client traffic of a leased connection. */
+export interface LeaseListener {
+  onMessage(server: string, msg: JsonRpcNotification | JsonRpcRequest, lease: Lease): void;
+  onClose(server: string, err: WardenError | undefined): void;
+}
+
+/** A connection in use by one session. */
+export interface Lease {
+  readonly server: string;
+  readonly upstream: Upstream;
+  readonly shared: boolean;
+  /** Gives the connection back: closes a private one, detaches from a shared one. */
+  release(): Promise<void>;
+}
+
+/** One shared connection and the sessions attached to it. */
+class SharedEntry {
+  readonly listeners = new Map<LeaseListener, Lease>();
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly server: string,
+    public upstream: Upstream | undefined,
+  ) {}
+
+  /** The lease of a listener, made on first use. */
+  leaseOf(l: LeaseListener): Lease {
+    let x = this.listeners.get(l);
+    if (x === undefined) {
+      const up = this.upstream;
+      if (up === undefined) throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} is not connected`);
+      x = {
+        server: this.server,
+        upstream: up,
+        shared: true,
+        release: () => {
+          this.listeners.delete(l);
+          return Promise.resolve();
+        },
+      };
+      this.listeners.set(l, x);
+    }
+    return x;
+  }
+}
+
+/** Builds the child environment: the allowlist from Warden's env plus the configured entries. */
+export function childEnv(server: StdioServerConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of server.inheritEnv) {
+    const v = env[name];
+    if (v !== undefined) out[name] = v;
+  }
+  for (const [name, value] of Object.entries(server.env)) out[name] = isSecretRef(value) ? resolveSecret(value, env) : value;
+  return out;
+}
+
+/** Owns every upstream connection of the process. */
+export class Upstreams {
+  private readonly sharedConns = new Map<string, SharedEntry>();
+  private readonly live = new Set<Upstream>();
+
+  constructor(
+    private readonly compiled: Compiled,
+    private readonly log: Logger,
+    private readonly version: string,
+  ) {}
+
+  /** Names of the configured servers. */
+  get names(): string[] {
+    return Object.keys(this.compiled.config.servers);
+  }
+
+  /** The config of a server, or undefined. */
+  configOf(server: string): ServerConfig | undefined {
+    return this.compiled.config.servers[server];
+  }
+
+  /** Request timeout of a server, in milliseconds. */
+  requestTimeout(server: string): number {
+    return this.configOf(server)?.timeouts.requestMs ?? 60_000;
+  }
+
+  /** Number of live connections (tests, metrics). */
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  private create(server: string, events: UpstreamEvents): Upstream {
+    const cfg = this.configOf(server);
+    if (cfg === undefined) throw new WardenError('ERR_TRANSPORT_NOT_FOUND', `no server named ${server}`);
+    const limits = this.compiled.config.limits;
+    let up: Upstream;
+    const tracked: UpstreamEvents = {
+      onMessage: (m) => events.onMessage(m),
+      onClose: (e) => {
+        this.live.delete(up);
+        events.onClose(e);
+      },
+    };
+    if (isStdioServer(cfg)) {
+      const launch: StdioLaunch = {
+        command: cfg.command,
+        args: cfg.args,
+        cwd: cfg.cwd,
+        env: childEnv(cfg),
+        maxLineBytes: limits.maxResponseBytes,
+      };
+      up = new StdioUpstream(server, launch, tracked, this.log);
+    } else {
+      up = new HttpUpstream(
+        server,
+        { url: new URL(cfg.url), connectTimeoutMs: cfg.timeouts.connectMs, maxResponseBytes: limits.maxResponseBytes, maxEventBytes: limits.maxEventBytes },
+        tracked,
+        this.log,
+      );
+    }
+    this.live.add(up);
+    return up;
+  }
+
+  /** True when this server's connections are shared between sessions. */
+  isShared(server: string): boolean {
+    const cfg = this.configOf(server);
+    return cfg !== undefined && isStdioServer(cfg) && cfg.share === 'shared';
+  }
+
+  /** Leases a connection for a session; `forceShared` for sessionless clients. */
+  async acquire(server: string, hello: ClientHello, listener: LeaseListener, forceShared = false): Promise<Lease> {
+    const cfg = this.configOf(server);
+    if (cfg === undefined) throw new WardenError('ERR_TRANSPORT_NOT_FOUND', `no server named ${server}`);
+    if (forceShared || this.isShared(server)) return this.acquireShared(server, listener);
+    let lease: Lease | undefined;
+    const up = this.create(server, {
+      onMessage: (m) => {
+        if (lease !== undefined) listener.onMessage(server, m, lease);
+      },
+      onClose: (e) => listener.onClose(server, e),
+    });
+    lease = { server, upstream: up, shared: false, release: () => up.close() };
+    try {
+      await up.connect(hello, cfg.timeouts.connectMs);
+    } catch (err) {
+      await up.close();
+      throw err;
+    }
+    return lease;
+  }
+
+  private async acquireShared(server: string, listener: LeaseListener): Promise<Lease> {
+    let entry = this.sharedConns.get(server);
+    if (entry === undefined || (entry.upstream?.closed ?? false)) {
+      const fresh = new SharedEntry(server, undefined);
+      const up = this.create(server, {
+        onMessage: (m) => {
+          for (const [l, lease] of fresh.listeners) l.onMessage(server, m, lease);
+        },
+        onClose: (e) => {
+          if (this.sharedConns.get(server) === fresh) this.sharedConns.delete(server);
+          for (const l of [...fresh.listeners.keys()]) l.onClose(server, e);
+        },
+      });
+      fresh.upstream = up;
+      const timeout = this.configOf(server)?.timeouts.connectMs ?? 10_000;
+      fresh.ready = up.connect(wardenHello(this.version), timeout).then(() => undefined);
+      fresh.ready.catch(() => {
+        if (this.sharedConns.get(server) === fresh) this.sharedConns.delete(server);
+        void up.close();
+      });
+      this.sharedConns.set(server, fresh);
+      entry = fresh;
+    }
+    await entry.ready;
+    return entry.leaseOf(listener);
+  }
+
+  /** Closes every connection (shutdown). */
+  async closeAll(): Promise<void> {
+    this.sharedConns.clear();
+    await Promise.allSettled([...this.live].map((u) => u.close()));
+  }
+}

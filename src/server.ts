@@ -1,0 +1,87 @@
+/**
+ * Wiring: config → stores → stages → pipeline → listeners. `startWarden` runs the HTTP gateway;
+ * `startStdioFront` wraps one stdio server for a desktop client.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import type { Config } from './config/schema.js';
+import { compile } from './config/compile.js';
+import type { Compiled } from './config/compile.js';
+import { createLogger } from './core/log.js';
+import type { Logger } from './core/log.js';
+import { createPipeline } from './pipeline.js';
+import type { Pipeline } from './pipeline.js';
+import { JsonlAuditSink } from './store/audit-jsonl.js';
+import { createHttpServer, serveHttp } from './transport/http-server.js';
+import { serveStdio } from './transport/stdio-server.js';
+import { closeHttpPools } from './transport/upstream-http.js';
+
+/** Warden's package version. */
+export const VERSION: string = ((): string => {
+  try {
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+/** A running gateway. */
+export interface RunningWarden {
+  readonly url: string;
+  readonly port: number;
+  readonly compiled: Compiled;
+  readonly pipeline: Pipeline;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP gateway and resolves once it listens. */
+export async function startWarden(config: Config, opts: { embedded?: boolean; log?: Logger } = {}): Promise<RunningWarden> {
+  const log = opts.log ?? createLogger(config.log.level);
+  // Validate before binding, then compile again with the bound port (port 0 picks a free one).
+  compile(config, { embedded: opts.embedded ?? false });
+  const server = createHttpServer();
+  server.listen(config.listen.port, config.listen.host);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const compiled = compile(config, { embedded: opts.embedded ?? false, boundPort: port });
+  const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
+  const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION });
+  serveHttp(server, pipeline, { maxRequestBytes: config.limits.maxRequestBytes, replayEvents: config.sessions.replayEvents, log });
+  const bound = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: compiled.publicUrl,
+    port: bound,
+    compiled,
+    pipeline,
+    server,
+    close() {
+      closing ??= (async () => {
+        server.close();
+        server.closeAllConnections();
+        await pipeline.close();
+        await closeHttpPools();
+        audit.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Runs the stdio front over this process's stdin/stdout for the one server in `config`. */
+export async function startStdioFront(config: Config, log: Logger): Promise<void> {
+  const compiled = compile(config);
+  const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
+  const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION });
+  const name = Object.keys(config.servers)[0] ?? 'stdio';
+  const endpoint = pipeline.endpointOf(`/mcp/${name}`) ?? { path: `/mcp/${name}`, servers: [name], aggregate: false };
+  await serveStdio(pipeline, endpoint, process.stdin, process.stdout, config.limits.maxRequestBytes);
+  await pipeline.close();
+  audit.close();
+}

@@ -1,0 +1,277 @@
+/**
+ * Upstream connector for remote Streamable HTTP MCP servers (2025 session era). One undici pool
+ * per origin is shared by every connection; each connection keeps the upstream's own
+ * Mcp-Session-Id, which never leaves Warden. JSON and SSE responses are read with hard caps; SSE
+ * is decoded event by event. Only Warden's own headers are sent: nothing from the client.
+ */
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { WardenError } from '../core/errors.js';
+import type { JsonRpcMessage, JsonRpcResponse, Params } from '../core/jsonrpc.js';
+import { parseMessage } from '../core/jsonrpc.js';
+import type { Logger } from '../core/log.js';
+import { SseDecoder } from './sse.js';
+import { RpcBook, infoFromInitialize, initializeParams } from './upstream.js';
+import type { ClientHello, RequestOptions, Upstream, UpstreamEvents, UpstreamInfo } from './upstream.js';
+
+/** Settings of one remote upstream. */
+export interface HttpTarget {
+  readonly url: URL;
+  readonly connectTimeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly maxEventBytes: number;
+}
+
+const pools = new Map<string, Pool>();
+
+/** The shared connection pool for an origin. */
+function poolFor(url: URL, connectTimeoutMs: number): Pool {
+  let p = pools.get(url.origin);
+  if (p === undefined) {
+    p = new Pool(url.origin, { connections: 128, pipelining: 1, connectTimeout: connectTimeoutMs, keepAliveTimeout: 30_000 });
+    pools.set(url.origin, p);
+  }
+  return p;
+}
+
+/** Closes every shared pool (shutdown). */
+export async function closeHttpPools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.allSettled(all.map((p) => p.close()));
+}
+
+type Body = Dispatcher.ResponseData['body'];
+
+/** Reads a whole body up to `max` bytes, else ERR_UPSTREAM_RESPONSE_TOO_LARGE. */
+async function readCapped(body: Body, max: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > max) {
+      body.destroy();
+      throw new WardenError('ERR_UPSTREAM_RESPONSE_TOO_LARGE', `upstream response larger than ${max} bytes`, { data: { limit: max } });
+    }
+    parts.push(b);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A connection (an upstream session) to one remote server. */
+export class HttpUpstream implements Upstream {
+  private readonly book: RpcBook;
+  private readonly pool: Pool;
+  private infoValue: UpstreamInfo | undefined;
+  private closedValue = false;
+  private sessionId: string | undefined;
+  private protocolVersion: string | undefined;
+  private readonly inflight = new Map<number, AbortController>();
+  private getStream: AbortController | undefined;
+
+  constructor(
+    readonly server: string,
+    private readonly target: HttpTarget,
+    private readonly events: UpstreamEvents,
+    private readonly log: Logger,
+  ) {
+    this.book = new RpcBook(server);
+    this.pool = poolFor(target.url, target.connectTimeoutMs);
+  }
+
+  get info(): UpstreamInfo | undefined {
+    return this.infoValue;
+  }
+
+  get closed(): boolean {
+    return this.closedValue;
+  }
+
+  private headers(extra?: Record<string, string>): Record<string, string> {
+    const h: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra };
+    if (this.sessionId !== undefined) h['mcp-session-id'] = this.sessionId;
+    if (this.protocolVersion !== undefined) h['mcp-protocol-version'] = this.protocolVersion;
+    return h;
+  }
+
+  private path(): string {
+    return this.target.url.pathname + this.target.url.search;
+  }
+
+  private async post(msg: JsonRpcMessage, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
+    try {
+      return await this.pool.request({ path: this.path(), method: 'POST', headers: this.headers(), body: JSON.stringify(msg), signal });
+    } catch (err) {
+      if (signal?.aborted === true) throw new WardenError('ERR_CANCELLED', undefined, { cause: err });
+      throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} unreachable`, { data: { server: this.server }, cause: err });
+    }
+  }
+
+  /** Consumes one POST response: JSON or SSE, feeding each message to the book. */
+  private async consume(res: Dispatcher.ResponseData, related: number | undefined): Promise<void> {
+    const ct = headerOf(res.headers, 'content-type') ?? '';
+    if (ct.startsWith('text/event-stream')) {
+      const decoder = new SseDecoder((e) => {
+        if (e.data === '') return;
+        this.deliver(e.data, related);
+      }, this.target.maxEventBytes);
+      const td = new TextDecoder();
+      try {
+        for await (const chunk of res.body) decoder.push(td.decode(chunk as Buffer, { stream: true }));
+      } catch (err) {
+        res.body.destroy();
+        throw err;
+      }
+      return;
+    }
+    const text = await readCapped(res.body, this.target.maxResponseBytes);
+    if (text.trim() === '') return;
+    if (!ct.startsWith('application/json')) {
+      throw new WardenError('ERR_UPSTREAM_PROTOCOL', `upstream ${this.server} answered with content type ${ct || 'none'}`, { data: { server: this.server } });
+    }
+    this.deliver(text, related);
+  }
+
+  private deliver(text: string, related: number | undefined): void {
+    let msg: JsonRpcMessage;
+    try {
+      msg = parseMessage(text);
+    } catch {
+      throw new WardenError('ERR_UPSTREAM_PROTOCOL', `upstream ${this.server} sent a malformed message`, { data: { server: this.server } });
+    }
+    const rest = this.book.receive(msg, related);
+    if (rest !== undefined) this.events.onMessage(rest);
+  }
+
+  private statusError(status: number): WardenError {
+    if (status === 404 && this.sessionId !== undefined) {
+      return new WardenError('ERR_UPSTREAM_SESSION_LOST', `upstream ${this.server} lost its session`, { data: { server: this.server } });
+    }
+    return new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} answered HTTP ${status}`, { data: { server: this.server, status } });
+  }
+
+  async connect(hello: ClientHello, timeoutMs: number): Promise<UpstreamInfo> {
+    const res = await this.request('initialize', initializeParams(hello), { timeoutMs });
+    const info = infoFromInitialize(this.server, res);
+    this.infoValue = info;
+    this.protocolVersion = info.protocolVersion;
+    await this.notify('notifications/initialized');
+    this.openGetStream();
+    return info;
+  }
+
+  request(method: string, params: Params | undefined, opts: RequestOptions): Promise<JsonRpcResponse> {
+    if (this.closedValue) {
+      return Promise.reject(new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, { data: { server: this.server } }));
+    }
+    const ac = new AbortController();
+    const { msg, id, done } = this.book.open(method, params, opts, (cancelled) => {
+      this.inflight.get(cancelled)?.abort();
+      if (this.sessionId !== undefined && !this.closedValue) {
+        this.notify('notifications/cancelled', { requestId: cancelled, reason: 'cancelled' }).catch(() => undefined);
+      }
+    });
+    this.inflight.set(id, ac);
+    void (async () => {
+      try {
+        const res = await this.post(msg, ac.signal);
+        if (method === 'initialize') {
+          const sid = headerOf(res.headers, 'mcp-session-id');
+          if (sid !== undefined) this.sessionId = sid;
+        }
+        if (res.statusCode >= 400) {
+          await res.body.dump().catch(() => undefined);
+          const err = this.statusError(res.statusCode);
+          this.book.fail(id, err);
+          if (err.code === 'ERR_UPSTREAM_SESSION_LOST') this.lost(err);
+          return;
+        }
+        await this.consume(res, id);
+        this.book.fail(id, new WardenError('ERR_UPSTREAM_PROTOCOL', `upstream ${this.server} ended the stream without answering`, { data: { server: this.server, method } }));
+      } catch (err) {
+        this.book.fail(id, err instanceof WardenError ? err : new WardenError('ERR_UPSTREAM_UNAVAILABLE', undefined, { cause: err }));
+      } finally {
+        this.inflight.delete(id);
+      }
+    })();
+    return done;
+  }
+
+  private async sendOneWay(msg: JsonRpcMessage): Promise<void> {
+    const res = await this.post(msg, undefined);
+    await res.body.dump().catch(() => undefined);
+    if (res.statusCode >= 400) {
+      const err = this.statusError(res.statusCode);
+      if (err.code === 'ERR_UPSTREAM_SESSION_LOST') this.lost(err);
+      throw err;
+    }
+  }
+
+  notify(method: string, params?: Params): Promise<void> {
+    return this.sendOneWay(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
+  }
+
+  respond(msg: JsonRpcResponse): Promise<void> {
+    return this.sendOneWay(msg);
+  }
+
+  /** Opens the standalone GET stream for server-initiated messages; 405 means the server has none. */
+  private openGetStream(attempt = 0): void {
+    if (this.closedValue || this.sessionId === undefined) return;
+    const ac = new AbortController();
+    this.getStream = ac;
+    void (async () => {
+      try {
+        const res = await this.pool.request({
+          path: this.path(),
+          method: 'GET',
+          headers: { accept: 'text/event-stream', 'mcp-session-id': this.sessionId ?? '', 'mcp-protocol-version': this.protocolVersion ?? '' },
+          signal: ac.signal,
+          bodyTimeout: 0,
+        });
+        if (res.statusCode !== 200) {
+          await res.body.dump().catch(() => undefined);
+          return;
+        }
+        await this.consume(res, undefined);
+      } catch (err) {
+        if (!ac.signal.aborted) this.log.debug('upstream GET stream ended', { server: this.server, error: String(err) });
+      }
+      // Reconnect a dropped stream a few times with backoff; the server may have closed it on purpose.
+      if (!this.closedValue && !ac.signal.aborted && attempt < 5) {
+        setTimeout(() => this.openGetStream(attempt + 1), 500 * 2 ** attempt).unref();
+      }
+    })();
+  }
+
+  private lost(err: WardenError): void {
+    if (this.closedValue) return;
+    this.closedValue = true;
+    this.getStream?.abort();
+    this.book.failAll(err);
+    this.events.onClose(err);
+  }
+
+  async close(): Promise<void> {
+    if (this.closedValue) return;
+    this.closedValue = true;
+    this.getStream?.abort();
+    for (const ac of this.inflight.values()) ac.abort();
+    this.book.failAll(new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, { data: { server: this.server } }));
+    this.events.onClose(undefined);
+    if (this.sessionId !== undefined) {
+      try {
+        const res = await this.pool.request({ path: this.path(), method: 'DELETE', headers: this.headers(), headersTimeout: 5000 });
+        await res.body.dump();
+      } catch {
+        // The upstream may already be gone; its session then expires on its side.
+      }
+    }
+  }
+}
