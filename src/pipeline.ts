@@ -10,7 +10,7 @@ import type { EndpointSpec, Handler, Inbound } from './core/handler.js';
 import { exchangeEnd, sessionEvent } from './core/diagnostics.js';
 import { WardenError, toWardenError } from './core/errors.js';
 import { ANONYMOUS, decide } from './core/exchange.js';
-import type { AuditRecord, Exchange, HttpFacts, Principal, Stage } from './core/exchange.js';
+import type { AuditRecord, Exchange, Principal, Stage } from './core/exchange.js';
 import { newExchangeId, newSessionId } from './core/ids.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from './core/jsonrpc.js';
 import { isRequest, isResponse, kindOf, resultResponse } from './core/jsonrpc.js';
@@ -33,6 +33,8 @@ export interface Pipeline extends Handler {
   /** Live sessions. */
   readonly sessionCount: number;
   readonly upstreams: Upstreams;
+  /** Writes buffered audit records now. */
+  flushAudit(): void;
   close(): Promise<void>;
 }
 
@@ -51,7 +53,12 @@ function toolOf(msg: JsonRpcMessage): string | undefined {
 }
 
 /** Builds the pipeline from compiled config. */
-export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger, identity: WardenIdentity): Pipeline {
+export function createPipeline(
+  compiled: Compiled,
+  audit: AuditSink,
+  log: Logger,
+  identity: WardenIdentity,
+): Pipeline {
   const cfg = compiled.config;
   const upstreams = new Upstreams(compiled, log, identity.version);
   const sessions = new SessionStore<ClientSession>(cfg.sessions, (s, reason) => {
@@ -73,14 +80,21 @@ export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger
   // era and headers are not settled. Authentication (identity work) slots in next, before the
   // session stage, because a session is looked up under the principal the token names. Limits,
   // policy, validation, inspection and approval follow as they land.
-  const requestStages: readonly Stage[] = [guard, sessionStage((principal, id) => sessions.get(principal, id))];
+  const requestStages: readonly Stage[] = [
+    guard,
+    sessionStage((principal, id) => sessions.get(principal, id)),
+  ];
   // The response stages (integrity, inspection, output validation, boundary marking) land here.
   const responseStages: readonly Stage[] = [];
 
   // Sessionless (2026-era) contexts: one per principal and endpoint, on shared upstream connections.
   const stateless = new Map<string, ClientSession>();
 
-  const outbound = (session: ClientSession, server: string, msg: JsonRpcMessage): JsonRpcMessage | undefined => {
+  const outbound = (
+    session: ClientSession,
+    server: string,
+    msg: JsonRpcMessage,
+  ): JsonRpcMessage | undefined => {
     let m: JsonRpcMessage | undefined = msg;
     for (const st of responseStages) {
       if (st.response !== undefined && m !== undefined) m = st.response({ session, server }, m);
@@ -101,7 +115,11 @@ export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger
           aggregate: endpoint.aggregate,
           era: 'modern',
           protocolVersion: LATEST_MODERN,
-          hello: { protocolVersion: LATEST_MODERN, capabilities: {}, clientInfo: { name: identity.name, version: identity.version } },
+          hello: {
+            protocolVersion: LATEST_MODERN,
+            capabilities: {},
+            clientInfo: { name: identity.name, version: identity.version },
+          },
         },
         upstreams,
         outbound,
@@ -149,7 +167,12 @@ export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger
     };
   }
 
-  function finish(ex: Exchange, outcome: AuditRecord['outcome'], err?: WardenError, upstreamUs?: number): void {
+  function finish(
+    ex: Exchange,
+    outcome: AuditRecord['outcome'],
+    err?: WardenError,
+    upstreamUs?: number,
+  ): void {
     const r = ex.audit;
     r.outcome = outcome;
     r.era = ex.era;
@@ -181,7 +204,13 @@ export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger
     }
   }
 
-  async function handleRequest(ex: Exchange, req: JsonRpcRequest, channel: ClientChannel, sinkFor: (id: string) => ClientSink, inb: Inbound): Promise<void> {
+  async function handleRequest(
+    ex: Exchange,
+    req: JsonRpcRequest,
+    channel: ClientChannel,
+    sinkFor: (id: string) => ClientSink,
+    inb: Inbound,
+  ): Promise<void> {
     const endpoint = inb.endpoint;
     if (ex.era === 'modern') {
       const session = statelessFor(ex.principal, endpoint);
@@ -191,14 +220,28 @@ export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger
       }
       // 2026-07-28: closing the response stream cancels the request.
       const res = await withAbandon(channel, session, req, () => dispatch(upstreams, session, req, channel));
-      channel.end('result' in res && res.result.resultType === undefined ? { ...res, result: { ...res.result, resultType: 'complete' } } : res);
+      channel.end(
+        'result' in res && res.result.resultType === undefined
+          ? { ...res, result: { ...res.result, resultType: 'complete' } }
+          : res,
+      );
       return;
     }
     if (req.method === 'initialize') {
-      if (inb.session !== undefined) throw new WardenError('ERR_JSONRPC_INVALID', 'initialize sent twice on one connection');
+      if (inb.session !== undefined)
+        throw new WardenError('ERR_JSONRPC_INVALID', 'initialize sent twice on one connection');
       sessions.reserve(ex.principal.key);
       const id = newSessionId();
-      const { session, result } = await openSession(id, ex.principal, endpoint, req, upstreams, outbound, identity, log);
+      const { session, result } = await openSession(
+        id,
+        ex.principal,
+        endpoint,
+        req,
+        upstreams,
+        outbound,
+        identity,
+        log,
+      );
       session.sink = sinkFor(id);
       if (ex.transport === 'http') sessions.add(session);
       if (sessionEvent.hasSubscribers) sessionEvent.publish({ id, event: 'start' });
@@ -214,7 +257,12 @@ export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger
     channel.end(await dispatch(upstreams, session, req, channel));
   }
 
-  function withAbandon<T>(channel: ClientChannel, session: ClientSession, req: JsonRpcRequest, run: () => Promise<T>): Promise<T> {
+  function withAbandon<T>(
+    channel: ClientChannel,
+    session: ClientSession,
+    req: JsonRpcRequest,
+    run: () => Promise<T>,
+  ): Promise<T> {
     channel.onAbandon(() => session.cancel(req.id));
     return run();
   }
@@ -241,6 +289,7 @@ export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger
     get sessionCount() {
       return sessions.size;
     },
+    flushAudit: () => audit.flush(),
     endpointOf: (path) => endpoints.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path),
     head: (facts) => guard.head(facts),
 
@@ -263,22 +312,37 @@ export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger
           await handleNotification(ex, msg);
           channel.accept();
         }
-        finish(ex, 'ok', undefined, upstreamStart === undefined ? undefined : Number((process.hrtime.bigint() - upstreamStart) / 1000n));
-        return ex.session as ClientSession | undefined;
+        finish(
+          ex,
+          'ok',
+          undefined,
+          upstreamStart === undefined ? undefined : Number((process.hrtime.bigint() - upstreamStart) / 1000n),
+        );
+        return ex.session;
       } catch (err) {
         const we = toWardenError(err);
-        if (we.code === 'ERR_INTERNAL') log.error('internal error', { exchange: ex.id, error: String(err), stack: err instanceof Error ? err.stack : undefined });
+        if (we.code === 'ERR_INTERNAL')
+          log.error('internal error', {
+            exchange: ex.id,
+            error: String(err),
+            stack: err instanceof Error ? err.stack : undefined,
+          });
         const id = isRequest(msg) ? msg.id : undefined;
         if (upstreamStart !== undefined && isRequest(msg)) {
           // The request passed every stage: a failure from here on is the request's JSON-RPC error,
           // not a transport refusal. A lost upstream session ends the downstream session with it.
-          if (we.code === 'ERR_UPSTREAM_SESSION_LOST' && ex.session !== undefined) sessions.end(ex.session as ClientSession, 'upstream');
+          if (we.code === 'ERR_UPSTREAM_SESSION_LOST' && ex.session !== undefined)
+            sessions.end(ex.session as ClientSession, 'upstream');
           channel.end(toJsonRpcError(we, id));
         } else {
           channel.reject(we, id);
         }
-        finish(ex, we.code === 'ERR_CANCELLED' ? 'cancelled' : upstreamStart === undefined ? 'denied' : 'error', we);
-        return ex.session as ClientSession | undefined;
+        finish(
+          ex,
+          we.code === 'ERR_CANCELLED' ? 'cancelled' : upstreamStart === undefined ? 'denied' : 'error',
+          we,
+        );
+        return ex.session;
       }
     },
 
@@ -287,10 +351,12 @@ export function createPipeline(compiled: Compiled, audit: AuditSink, log: Logger
       const sid = facts.headers['mcp-session-id'];
       const id = Array.isArray(sid) ? sid[0] : sid;
       const version = facts.headers['mcp-protocol-version'];
-      if (typeof version === 'string' && version.startsWith('2026')) throw new WardenError('ERR_TRANSPORT_METHOD_NOT_ALLOWED');
+      if (typeof version === 'string' && version.startsWith('2026'))
+        throw new WardenError('ERR_TRANSPORT_METHOD_NOT_ALLOWED');
       if (id === undefined) {
         // No session and no 2025 version header: a sessionless client; GET/DELETE do not exist for it.
-        if (facts.method === 'GET' && version === undefined) throw new WardenError('ERR_TRANSPORT_METHOD_NOT_ALLOWED');
+        if (facts.method === 'GET' && version === undefined)
+          throw new WardenError('ERR_TRANSPORT_METHOD_NOT_ALLOWED');
         throw new WardenError('ERR_SESSION_MISSING');
       }
       const s = sessions.get(ANONYMOUS.key, id);

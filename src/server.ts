@@ -23,7 +23,9 @@ import { closeHttpPools } from './transport/upstream-http.js';
 /** Warden's package version. */
 export const VERSION: string = ((): string => {
   try {
-    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'),
+    ) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
   } catch {
     return '0.0.0';
@@ -41,7 +43,10 @@ export interface RunningWarden {
 }
 
 /** Starts the HTTP gateway and resolves once it listens. */
-export async function startWarden(config: Config, opts: { embedded?: boolean; log?: Logger } = {}): Promise<RunningWarden> {
+export async function startWarden(
+  config: Config,
+  opts: { embedded?: boolean; log?: Logger } = {},
+): Promise<RunningWarden> {
   const log = opts.log ?? createLogger(config.log.level);
   // Validate before binding, then compile again with the bound port (port 0 picks a free one).
   compile(config, { embedded: opts.embedded ?? false });
@@ -52,7 +57,11 @@ export async function startWarden(config: Config, opts: { embedded?: boolean; lo
   const compiled = compile(config, { embedded: opts.embedded ?? false, boundPort: port });
   const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
   const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION });
-  serveHttp(server, pipeline, { maxRequestBytes: config.limits.maxRequestBytes, replayEvents: config.sessions.replayEvents, log });
+  serveHttp(server, pipeline, {
+    maxRequestBytes: config.limits.maxRequestBytes,
+    replayEvents: config.sessions.replayEvents,
+    log,
+  });
   const bound = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
@@ -80,7 +89,11 @@ export async function startStdioFront(config: Config, log: Logger): Promise<void
   const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
   const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION });
   const name = Object.keys(config.servers)[0] ?? 'stdio';
-  const endpoint = pipeline.endpointOf(`/mcp/${name}`) ?? { path: `/mcp/${name}`, servers: [name], aggregate: false };
+  const endpoint = pipeline.endpointOf(`/mcp/${name}`) ?? {
+    path: `/mcp/${name}`,
+    servers: [name],
+    aggregate: false,
+  };
   await serveStdio(pipeline, endpoint, process.stdin, process.stdout, config.limits.maxRequestBytes);
   await pipeline.close();
   audit.close();

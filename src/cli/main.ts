@@ -31,7 +31,8 @@ function fail(err: unknown): number {
     process.stderr.write(`warden: ${err.code}: ${err.message}\n`);
     const problems = err.data?.problems;
     if (Array.isArray(problems)) {
-      for (const p of problems as { path: string; message: string }[]) process.stderr.write(`  ${p.path}: ${p.message}\n`);
+      for (const p of problems as { path: string; message: string }[])
+        process.stderr.write(`  ${p.path}: ${p.message}\n`);
     }
     return 1;
   }
@@ -46,7 +47,11 @@ function configFrom(file: string | undefined): { config: Config; embedded: boole
 }
 
 async function runStart(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' } },
+    strict: true,
+  });
   const { config, embedded } = configFrom(values.config);
   const log = createLogger(config.log.level);
   const w = await startWarden(config, { embedded, log });
@@ -60,7 +65,8 @@ async function runStart(argv: string[]): Promise<number> {
       '  !!! port can use every configured server. Token authentication arrives with the identity work.',
     );
   }
-  if (embedded) lines.push('', '  Running the embedded default (no config file): the bundled demo notes server.');
+  if (embedded)
+    lines.push('', '  Running the embedded default (no config file): the bundled demo notes server.');
   process.stderr.write(lines.join('\n') + '\n');
   await new Promise<void>((resolve) => {
     const stop = (): void => {
@@ -87,7 +93,11 @@ async function runStdio(argv: string[]): Promise<number> {
   const [command, ...args] = argv.slice(dash + 1) as [string, ...string[]];
   const file = values.config ?? process.env.WARDEN_CONFIG;
   const base = file !== undefined && file !== '' ? loadConfigFile(file) : configSchema.parse({});
-  const name = (command.split(/[\\/]/).pop() ?? 'stdio').replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 32) || 'stdio';
+  const name =
+    (command.split(/[\\/]/).pop() ?? 'stdio')
+      .replace(/[^A-Za-z0-9-]/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 32) || 'stdio';
   const inherit = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', ...(values.env ?? [])];
   const config = configSchema.parse({
     ...base,
@@ -129,7 +139,11 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 // Run when executed as the `warden` binary (not when imported by tests).
-if (process.argv[1] !== undefined && existsSync(process.argv[1]) && import.meta.url.endsWith('/cli/main.js')) {
+if (
+  process.argv[1] !== undefined &&
+  existsSync(process.argv[1]) &&
+  import.meta.url.endsWith('/cli/main.js')
+) {
   const code = await run(process.argv.slice(2));
   process.exitCode = code;
 }

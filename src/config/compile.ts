@@ -41,22 +41,35 @@ export function demoServerPath(): string {
 export function embeddedDefault(): Config {
   return configSchema.parse({
     servers: {
-      notes: { command: process.execPath, args: [demoServerPath()], env: { NOTES_DIR: '.warden/notes' }, inheritEnv: [] },
+      notes: {
+        command: process.execPath,
+        args: [demoServerPath()],
+        env: { NOTES_DIR: '.warden/notes' },
+        inheritEnv: [],
+      },
     },
   });
 }
 
 /** Compiles a validated config; `port` is the actual bound port when known (for port 0). */
-export function compile(config: Config, opts: { embedded?: boolean; cwd?: string; boundPort?: number } = {}): Compiled {
+export function compile(
+  config: Config,
+  opts: { embedded?: boolean; cwd?: string; boundPort?: number } = {},
+): Compiled {
   const cwd = opts.cwd ?? process.cwd();
   const loopbackOnly = isLoopback(config.listen.host);
   if (config.auth.mode === 'none' && !loopbackOnly) {
     throw new WardenError('ERR_CONFIG_INVALID', 'auth.mode "none" is allowed only on a loopback listener', {
-      data: { problems: [{ path: 'auth.mode', message: 'unauthenticated mode requires listen.host on loopback' }] },
+      data: {
+        problems: [{ path: 'auth.mode', message: 'unauthenticated mode requires listen.host on loopback' }],
+      },
     });
   }
   const port = opts.boundPort ?? config.listen.port;
-  const hostForUrl = config.listen.host.includes(':') && !config.listen.host.startsWith('[') ? `[${config.listen.host}]` : config.listen.host;
+  const hostForUrl =
+    config.listen.host.includes(':') && !config.listen.host.startsWith('[')
+      ? `[${config.listen.host}]`
+      : config.listen.host;
   const publicUrl = (config.publicUrl ?? `http://${hostForUrl}:${port}`).replace(/\/+$/, '');
   const hosts = new Set<string>();
   for (const h of ['127.0.0.1', 'localhost', '[::1]']) {

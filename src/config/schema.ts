@@ -11,32 +11,48 @@ const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
 export const secretRef = z
   .string()
   .regex(SECRET_REF, 'must be a secret reference: env:NAME or file:PATH')
-  .meta({ description: 'A secret reference: `env:NAME` (environment variable) or `file:PATH` (file contents, trimmed).' });
+  .meta({
+    description:
+      'A secret reference: `env:NAME` (environment variable) or `file:PATH` (file contents, trimmed).',
+  });
 
 /** Server names: letters, digits and single hyphens; no `_` or `.`, so `<server>__<tool>` splits unambiguously. */
 export const SERVER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
 
 const timeouts = z
   .strictObject({
-    connectMs: z.int().min(100).max(600_000).default(10_000).meta({ description: 'Time allowed to connect and finish the initialize handshake, in milliseconds.' }),
-    requestMs: z.int().min(100).max(3_600_000).default(60_000).meta({ description: 'Time allowed for one request to be answered, in milliseconds.' }),
+    connectMs: z
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .meta({ description: 'Time allowed to connect and finish the initialize handshake, in milliseconds.' }),
+    requestMs: z
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(60_000)
+      .meta({ description: 'Time allowed for one request to be answered, in milliseconds.' }),
   })
   .prefault({})
   .meta({ description: 'Upstream timeouts.' });
 
-const protocol = z
-  .enum(['auto', 'legacy', 'modern'])
-  .default('auto')
-  .meta({
-    description:
-      'Protocol era spoken to the upstream: `auto` probes with server/discover (2026-07-28) and falls back to initialize; `legacy` always uses initialize (2025-11-25 and earlier); `modern` always uses per-request metadata.',
-  });
+const protocol = z.enum(['auto', 'legacy', 'modern']).default('auto').meta({
+  description:
+    'Protocol era spoken to the upstream: `auto` probes with server/discover (2026-07-28) and falls back to initialize; `legacy` always uses initialize (2025-11-25 and earlier); `modern` always uses per-request metadata.',
+});
 
 const stdioServer = z
   .strictObject({
-    command: z.string().min(1).meta({ description: 'Program to run (looked up on PATH). Never run through a shell.' }),
-    args: z.array(z.string()).default([]).meta({ description: 'Argument vector passed to the program as is.' }),
-    cwd: z.string().optional().meta({ description: 'Working directory of the child; defaults to Warden\'s.' }),
+    command: z
+      .string()
+      .min(1)
+      .meta({ description: 'Program to run (looked up on PATH). Never run through a shell.' }),
+    args: z
+      .array(z.string())
+      .default([])
+      .meta({ description: 'Argument vector passed to the program as is.' }),
+    cwd: z.string().optional().meta({ description: "Working directory of the child; defaults to Warden's." }),
     env: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
       .default({})
@@ -47,14 +63,13 @@ const stdioServer = z
     inheritEnv: z
       .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
       .default(['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'])
-      .meta({ description: 'Names of Warden\'s own environment variables passed through to the child when set.' }),
-    share: z
-      .enum(['session', 'shared'])
-      .default('session')
       .meta({
-        description:
-          '`session`: one child per downstream session, reaped with it. `shared`: one child serves every session (requests are multiplexed with rewritten ids).',
+        description: "Names of Warden's own environment variables passed through to the child when set.",
       }),
+    share: z.enum(['session', 'shared']).default('session').meta({
+      description:
+        '`session`: one child per downstream session, reaped with it. `shared`: one child serves every session (requests are multiplexed with rewritten ids).',
+    }),
     protocol,
     timeouts,
   })
@@ -76,76 +91,140 @@ export const configSchema = z
   .strictObject({
     listen: z
       .strictObject({
-        host: z.string().default('127.0.0.1').meta({ description: 'Address the data-plane listener binds. Loopback by default.' }),
-        port: z.int().min(0).max(65535).default(8787).meta({ description: 'TCP port of the data-plane listener; 0 picks a free port.' }),
+        host: z
+          .string()
+          .default('127.0.0.1')
+          .meta({ description: 'Address the data-plane listener binds. Loopback by default.' }),
+        port: z
+          .int()
+          .min(0)
+          .max(65535)
+          .default(8787)
+          .meta({ description: 'TCP port of the data-plane listener; 0 picks a free port.' }),
       })
       .prefault({})
       .meta({ description: 'Data-plane listener.' }),
     publicUrl: z
       .url({ protocol: /^https?$/ })
       .optional()
-      .meta({ description: 'URL clients use to reach Warden; defaults to http://<listen.host>:<listen.port>. Used for metadata and token audience.' }),
-    dataDir: z.string().default('.warden').meta({ description: 'Directory for Warden\'s data (audit log, keys, embedded stores), relative to the working directory.' }),
+      .meta({
+        description:
+          'URL clients use to reach Warden; defaults to http://<listen.host>:<listen.port>. Used for metadata and token audience.',
+      }),
+    dataDir: z.string().default('.warden').meta({
+      description:
+        "Directory for Warden's data (audit log, keys, embedded stores), relative to the working directory.",
+    }),
     http: z
       .strictObject({
-        allowedHosts: z
-          .array(z.string())
-          .default([])
-          .meta({ description: 'Extra Host header values accepted (host or host:port). Loopback names and the publicUrl host are always accepted.' }),
-        allowedOrigins: z
-          .array(z.string())
-          .default([])
-          .meta({ description: 'Origin header values accepted (exact `scheme://host[:port]`). A request with any other Origin gets 403; one without Origin is not refused for that.' }),
+        allowedHosts: z.array(z.string()).default([]).meta({
+          description:
+            'Extra Host header values accepted (host or host:port). Loopback names and the publicUrl host are always accepted.',
+        }),
+        allowedOrigins: z.array(z.string()).default([]).meta({
+          description:
+            'Origin header values accepted (exact `scheme://host[:port]`). A request with any other Origin gets 403; one without Origin is not refused for that.',
+        }),
       })
       .prefault({})
       .meta({ description: 'Downstream HTTP transport guard.' }),
     limits: z
       .strictObject({
-        maxRequestBytes: z.int().min(1024).default(1_048_576).meta({ description: 'Largest request body accepted, in bytes; larger gets 413 before parsing.' }),
-        maxResponseBytes: z.int().min(1024).default(16_777_216).meta({ description: 'Largest upstream JSON response or stdio line, in bytes.' }),
-        maxEventBytes: z.int().min(1024).default(8_388_608).meta({ description: 'Largest single SSE event from an upstream, in bytes.' }),
+        maxRequestBytes: z
+          .int()
+          .min(1024)
+          .default(1_048_576)
+          .meta({ description: 'Largest request body accepted, in bytes; larger gets 413 before parsing.' }),
+        maxResponseBytes: z
+          .int()
+          .min(1024)
+          .default(16_777_216)
+          .meta({ description: 'Largest upstream JSON response or stdio line, in bytes.' }),
+        maxEventBytes: z
+          .int()
+          .min(1024)
+          .default(8_388_608)
+          .meta({ description: 'Largest single SSE event from an upstream, in bytes.' }),
       })
       .prefault({})
       .meta({ description: 'Size limits.' }),
     sessions: z
       .strictObject({
-        idleTimeoutMs: z.int().min(1000).default(1_800_000).meta({ description: 'A session unused this long is ended, in milliseconds (default 30 min).' }),
-        absoluteTimeoutMs: z.int().min(1000).default(86_400_000).meta({ description: 'A session older than this is ended, in milliseconds (default 24 h).' }),
+        idleTimeoutMs: z
+          .int()
+          .min(1000)
+          .default(1_800_000)
+          .meta({ description: 'A session unused this long is ended, in milliseconds (default 30 min).' }),
+        absoluteTimeoutMs: z
+          .int()
+          .min(1000)
+          .default(86_400_000)
+          .meta({ description: 'A session older than this is ended, in milliseconds (default 24 h).' }),
         maxSessions: z.int().min(1).default(10_000).meta({ description: 'Most live sessions in total.' }),
-        maxPerPrincipal: z.int().min(1).default(100).meta({ description: 'Most live sessions per principal.' }),
-        reapIntervalMs: z.int().min(100).default(15_000).meta({ description: 'How often expired sessions are reaped, in milliseconds.' }),
-        replayEvents: z.int().min(0).max(10_000).default(256).meta({ description: 'SSE events kept per session for Last-Event-ID resumption; 0 turns resumption off.' }),
+        maxPerPrincipal: z
+          .int()
+          .min(1)
+          .default(100)
+          .meta({ description: 'Most live sessions per principal.' }),
+        reapIntervalMs: z
+          .int()
+          .min(100)
+          .default(15_000)
+          .meta({ description: 'How often expired sessions are reaped, in milliseconds.' }),
+        replayEvents: z.int().min(0).max(10_000).default(256).meta({
+          description: 'SSE events kept per session for Last-Event-ID resumption; 0 turns resumption off.',
+        }),
       })
       .prefault({})
       .meta({ description: 'Session-era (2025) downstream sessions.' }),
     auth: z
       .strictObject({
-        mode: z
-          .enum(['none'])
-          .default('none')
-          .meta({ description: '`none`: no authentication; allowed only while every listener is on loopback. Token modes arrive with the identity work.' }),
+        mode: z.enum(['none']).default('none').meta({
+          description:
+            '`none`: no authentication; allowed only while every listener is on loopback. Token modes arrive with the identity work.',
+        }),
       })
       .prefault({})
       .meta({ description: 'Client authentication.' }),
     audit: z
       .strictObject({
-        file: z.string().default('audit.jsonl').meta({ description: 'Audit log file (JSON lines), relative to dataDir.' }),
-        fsync: z.boolean().default(false).meta({ description: 'fsync after every flushed batch (slower, survives power loss).' }),
+        file: z
+          .string()
+          .default('audit.jsonl')
+          .meta({ description: 'Audit log file (JSON lines), relative to dataDir.' }),
+        fsync: z
+          .boolean()
+          .default(false)
+          .meta({ description: 'fsync after every flushed batch (slower, survives power loss).' }),
       })
       .prefault({})
       .meta({ description: 'Audit trail.' }),
     log: z
       .strictObject({
-        level: z.enum(['debug', 'info', 'warn', 'error']).default('info').meta({ description: 'Least severe level written to stderr.' }),
+        level: z
+          .enum(['debug', 'info', 'warn', 'error'])
+          .default('info')
+          .meta({ description: 'Least severe level written to stderr.' }),
       })
       .prefault({})
       .meta({ description: 'Operational log (stderr, JSON lines).' }),
     servers: z
-      .record(z.string().regex(SERVER_NAME, 'server names use letters, digits and inner hyphens, at most 32 characters'), serverSchema)
+      .record(
+        z
+          .string()
+          .regex(SERVER_NAME, 'server names use letters, digits and inner hyphens, at most 32 characters'),
+        serverSchema,
+      )
       .default({})
-      .meta({ description: 'Upstream MCP servers by name. Each is served at /mcp/<name> and inside the aggregate /mcp.' }),
+      .meta({
+        description:
+          'Upstream MCP servers by name. Each is served at /mcp/<name> and inside the aggregate /mcp.',
+      }),
   })
-  .meta({ title: 'Warden configuration', description: 'Configuration file of the Warden MCP security gateway.' });
+  .meta({
+    title: 'Warden configuration',
+    description: 'Configuration file of the Warden MCP security gateway.',
+  });
 
 /** The configuration after defaults. */
 export type Config = z.output<typeof configSchema>;

@@ -58,7 +58,8 @@ export const ERRORS = {
   ERR_TRANSPORT_ACCEPT: {
     status: 406,
     rpc: RPC.invalidRequest,
-    meaning: 'The Accept header does not list both application/json and text/event-stream (POST) or text/event-stream (GET).',
+    meaning:
+      'The Accept header does not list both application/json and text/event-stream (POST) or text/event-stream (GET).',
     fix: 'Send `Accept: application/json, text/event-stream`.',
   },
   ERR_TRANSPORT_CONTENT_TYPE: {
@@ -70,7 +71,8 @@ export const ERRORS = {
   ERR_TRANSPORT_BATCH: {
     status: 400,
     rpc: RPC.invalidRequest,
-    meaning: 'The body is a JSON array (a JSON-RPC batch); MCP 2025-06-18 and later carry one message per POST.',
+    meaning:
+      'The body is a JSON array (a JSON-RPC batch); MCP 2025-06-18 and later carry one message per POST.',
     fix: 'Send each message in its own POST.',
   },
   ERR_TRANSPORT_PROTOCOL_VERSION: {
@@ -82,7 +84,8 @@ export const ERRORS = {
   ERR_TRANSPORT_HEADER_MISMATCH: {
     status: 400,
     rpc: RPC.headerMismatch,
-    meaning: 'A 2026-07-28 request header (MCP-Protocol-Version, Mcp-Method, Mcp-Name) is missing, malformed or disagrees with the body.',
+    meaning:
+      'A 2026-07-28 request header (MCP-Protocol-Version, Mcp-Method, Mcp-Name) is missing, malformed or disagrees with the body.',
     fix: 'Mirror the body into the headers exactly as the 2026-07-28 Streamable HTTP binding says.',
   },
   ERR_TRANSPORT_METHOD_NOT_ALLOWED: {
@@ -118,13 +121,15 @@ export const ERRORS = {
   ERR_JSONRPC_INVALID: {
     status: 400,
     rpc: RPC.invalidRequest,
-    meaning: 'The body is JSON but not a valid JSON-RPC 2.0 message (wrong `jsonrpc`, id, method or params shape).',
+    meaning:
+      'The body is JSON but not a valid JSON-RPC 2.0 message (wrong `jsonrpc`, id, method or params shape).',
     fix: 'Send a well-formed JSON-RPC 2.0 message.',
   },
   ERR_JSONRPC_RESPONSE_NOT_ALLOWED: {
     status: 400,
     rpc: RPC.invalidRequest,
-    meaning: 'A JSON-RPC response was sent where none is expected (no server request with that id is pending, or the era forbids client responses).',
+    meaning:
+      'A JSON-RPC response was sent where none is expected (no server request with that id is pending, or the era forbids client responses).',
     fix: 'Only answer requests that Warden sent to this client.',
   },
   ERR_METHOD_NOT_FOUND: {
@@ -178,7 +183,8 @@ export const ERRORS = {
   ERR_UPSTREAM_CRASHED: {
     status: 502,
     rpc: RPC.wardenUpstream,
-    meaning: 'The upstream stdio process exited while requests were waiting; the next session gets a new process.',
+    meaning:
+      'The upstream stdio process exited while requests were waiting; the next session gets a new process.',
     fix: 'Read the server stderr in the Warden log.',
   },
   ERR_UPSTREAM_PROTOCOL: {
@@ -190,7 +196,8 @@ export const ERRORS = {
   ERR_UPSTREAM_RESPONSE_TOO_LARGE: {
     status: 502,
     rpc: RPC.wardenUpstream,
-    meaning: 'An upstream response body or SSE event exceeded `limits.maxResponseBytes` / `limits.maxEventBytes`; the exchange was ended.',
+    meaning:
+      'An upstream response body or SSE event exceeded `limits.maxResponseBytes` / `limits.maxEventBytes`; the exchange was ended.',
     fix: 'Raise the limit if the large result is expected.',
   },
   ERR_UPSTREAM_SESSION_LOST: {
@@ -202,7 +209,8 @@ export const ERRORS = {
   ERR_UPSTREAM_ERA: {
     status: 502,
     rpc: RPC.wardenUpstream,
-    meaning: 'The request needs a feature that cannot be bridged between the client and upstream protocol eras.',
+    meaning:
+      'The request needs a feature that cannot be bridged between the client and upstream protocol eras.',
     fix: 'See docs/protocol.md for what is bridged between the 2025 and 2026 eras.',
   },
   ERR_CANCELLED: {
@@ -255,7 +263,10 @@ export class WardenError extends Error {
     message?: string,
     options?: { data?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown },
   ) {
-    super(message ?? ERRORS[code].meaning, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      message ?? ERRORS[code].meaning,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.data = options?.data;
     this.headers = options?.headers;

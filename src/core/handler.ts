@@ -33,11 +33,21 @@ export interface Handler {
    * Runs one message; always ends with exactly one of channel.end/reject/accept. Resolves with the
    * session the exchange ran in (a new one after initialize), for connection-bound transports.
    */
-  handle(inbound: Inbound, channel: ClientChannel, sinkFor: (sessionId: string) => ClientSink): Promise<SessionRef | undefined>;
+  handle(
+    inbound: Inbound,
+    channel: ClientChannel,
+    sinkFor: (sessionId: string) => ClientSink,
+  ): Promise<SessionRef | undefined>;
   /** Resolves the live session of a GET/DELETE (runs the guard and the session checks). */
   sessionFor(endpoint: EndpointSpec, facts: HttpFacts): SessionRef;
   /** Ends a session (client DELETE, or the stdio client went away). */
   endSession(session: SessionRef): void;
   /** Writes an audit record for an HTTP-level exchange (GET, DELETE, refusals before parsing). */
-  auditHttp(endpoint: string, facts: HttpFacts, outcome: AuditRecord['outcome'], code?: string, status?: number): void;
+  auditHttp(
+    endpoint: string,
+    facts: HttpFacts,
+    outcome: AuditRecord['outcome'],
+    code?: string,
+    status?: number,
+  ): void;
 }

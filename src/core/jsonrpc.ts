@@ -126,7 +126,12 @@ export function toMessage(value: unknown): JsonRpcMessage {
   if ('error' in value) {
     if (hasId && id !== null && !validId(id)) throw invalid('bad id on error response');
     const e = value.error;
-    if (!isPlainObject(e) || typeof e.code !== 'number' || !Number.isInteger(e.code) || typeof e.message !== 'string') {
+    if (
+      !isPlainObject(e) ||
+      typeof e.code !== 'number' ||
+      !Number.isInteger(e.code) ||
+      typeof e.message !== 'string'
+    ) {
       throw invalid('error must have an integer code and a string message');
     }
     return value as unknown as JsonRpcErrorResponse;

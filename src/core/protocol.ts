@@ -45,7 +45,9 @@ export const META = {
 /** The `_meta` object of a request's params, if it has one. */
 export function metaOf(params: Params | undefined): Record<string, unknown> | undefined {
   const m = params?._meta;
-  return typeof m === 'object' && m !== null && !Array.isArray(m) ? (m as Record<string, unknown>) : undefined;
+  return typeof m === 'object' && m !== null && !Array.isArray(m)
+    ? (m as Record<string, unknown>)
+    : undefined;
 }
 
 /** The protocol version a modern request declares in its `_meta`, if any. */
@@ -75,6 +77,7 @@ export function decodeHeaderValue(value: string): string | undefined {
 /** Encodes a value for `Mcp-Name`, using the sentinel form when it is not plain header-safe ASCII. */
 export function encodeHeaderValue(value: string): string {
   const plain =
-    /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !(value.startsWith('=?base64?') && value.endsWith('?='));
+    /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(value) &&
+    !(value.startsWith('=?base64?') && value.endsWith('?='));
   return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }

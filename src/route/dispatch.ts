@@ -73,7 +73,8 @@ async function gather(
       for (let page = 0; page < MAX_PAGES; page++) {
         const params = cursor === undefined ? {} : { cursor };
         const res = await forward(up, session, server, req, params, undefined, false);
-        if ('error' in res) throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', res.error.message, { data: { server } });
+        if ('error' in res)
+          throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', res.error.message, { data: { server } });
         const list = res.result[key];
         if (Array.isArray(list)) {
           for (const it of list) {
@@ -127,9 +128,13 @@ function ownerOfUri(session: ClientSession, up: Upstreams, uri: string): string 
 }
 
 function unknownName(kind: string, name: unknown): WardenError {
-  return new WardenError('ERR_INVALID_PARAMS', `Unknown ${kind}: ${typeof name === 'string' ? name.slice(0, 200) : 'missing name'}`, {
-    data: { kind },
-  });
+  return new WardenError(
+    'ERR_INVALID_PARAMS',
+    `Unknown ${kind}: ${typeof name === 'string' ? name.slice(0, 200) : 'missing name'}`,
+    {
+      data: { kind },
+    },
+  );
 }
 
 /** Routes one request of an aggregate-endpoint session. */
@@ -142,9 +147,13 @@ async function dispatchAggregate(
 ): Promise<JsonRpcResponse> {
   switch (req.method) {
     case 'tools/list':
-      return gather(up, session, req, 'tools', 'tools', (s, t) => (typeof t.name === 'string' ? { ...t, name: session.tools.add(s, t.name) } : undefined));
+      return gather(up, session, req, 'tools', 'tools', (s, t) =>
+        typeof t.name === 'string' ? { ...t, name: session.tools.add(s, t.name) } : undefined,
+      );
     case 'prompts/list':
-      return gather(up, session, req, 'prompts', 'prompts', (s, p) => (typeof p.name === 'string' ? { ...p, name: session.prompts.add(s, p.name) } : undefined));
+      return gather(up, session, req, 'prompts', 'prompts', (s, p) =>
+        typeof p.name === 'string' ? { ...p, name: session.prompts.add(s, p.name) } : undefined,
+      );
     case 'resources/list':
       return gather(up, session, req, 'resources', 'resources', (s, r) => {
         if (typeof r.uri !== 'string') return undefined;
@@ -166,8 +175,10 @@ async function dispatchAggregate(
     case 'tools/call':
     case 'prompts/get': {
       const table = req.method === 'tools/call' ? session.tools : session.prompts;
-      const target = typeof params?.name === 'string' ? table.resolve(params.name, session.serverSet) : undefined;
-      if (target === undefined) throw unknownName(req.method === 'tools/call' ? 'tool' : 'prompt', params?.name);
+      const target =
+        typeof params?.name === 'string' ? table.resolve(params.name, session.serverSet) : undefined;
+      if (target === undefined)
+        throw unknownName(req.method === 'tools/call' ? 'tool' : 'prompt', params?.name);
       return forward(up, session, target.server, req, { ...params, name: target.name }, channel);
     }
     case 'resources/read':

@@ -24,7 +24,9 @@ function objectOr(v: unknown): Record<string, unknown> {
 
 /** The protocol version Warden answers an initialize with. */
 export function negotiate(requested: unknown): string {
-  return typeof requested === 'string' && (LEGACY_VERSIONS as readonly string[]).includes(requested) ? requested : LATEST_LEGACY;
+  return typeof requested === 'string' && (LEGACY_VERSIONS as readonly string[]).includes(requested)
+    ? requested
+    : LATEST_LEGACY;
 }
 
 /** Merges the capabilities of several servers for the aggregate endpoint. */
@@ -46,7 +48,6 @@ export function mergeCapabilities(all: Record<string, unknown>[]): Record<string
   }
   return out;
 }
-
 
 /**
  * Handles initialize: connects every server of the endpoint with the client's hello and returns
@@ -84,16 +85,24 @@ export async function openSession(
   const failed = results
     .map((r, i) => ({ r, server: endpoint.servers[i] ?? '' }))
     .filter((x): x is { r: PromiseRejectedResult; server: string } => x.r.status === 'rejected');
-  for (const f of failed) log.warn('upstream connect failed', { server: f.server, error: String(f.r.reason) });
+  for (const f of failed)
+    log.warn('upstream connect failed', { server: f.server, error: String(f.r.reason) });
   if (failed.length === results.length && results.length > 0) {
     await session.close();
-    const first = failed[0]?.r.reason;
-    throw first instanceof WardenError ? first : new WardenError('ERR_UPSTREAM_UNAVAILABLE', undefined, { cause: first });
+    const first: unknown = failed[0]?.r.reason;
+    throw first instanceof WardenError
+      ? first
+      : new WardenError('ERR_UPSTREAM_UNAVAILABLE', undefined, { cause: first });
   }
   return { session, result: initializeResult(session, endpoint, identity, version) };
 }
 
-function initializeResult(session: ClientSession, endpoint: EndpointSpec, identity: WardenIdentity, version: string): Record<string, unknown> {
+function initializeResult(
+  session: ClientSession,
+  endpoint: EndpointSpec,
+  identity: WardenIdentity,
+  version: string,
+): Record<string, unknown> {
   if (!endpoint.aggregate) {
     const server = endpoint.servers[0] ?? '';
     const info = session.infoOf(server);
@@ -121,7 +130,11 @@ function initializeResult(session: ClientSession, endpoint: EndpointSpec, identi
 }
 
 /** The 2026-07-28 server/discover result for an endpoint (connecting shared upstreams as needed). */
-export async function discover(session: ClientSession, endpoint: EndpointSpec, identity: WardenIdentity): Promise<Record<string, unknown>> {
+export async function discover(
+  session: ClientSession,
+  endpoint: EndpointSpec,
+  identity: WardenIdentity,
+): Promise<Record<string, unknown>> {
   await Promise.allSettled(endpoint.servers.map((s) => session.lease(s)));
   const base = initializeResult(session, endpoint, identity, LATEST_LEGACY);
   const serverInfo = objectOr(base.serverInfo);
@@ -129,7 +142,9 @@ export async function discover(session: ClientSession, endpoint: EndpointSpec, i
     resultType: 'complete',
     supportedVersions: [...SUPPORTED_VERSIONS],
     capabilities: base.capabilities,
-    _meta: { 'io.modelcontextprotocol/serverInfo': { name: identity.name, version: identity.version, ...serverInfo } },
+    _meta: {
+      'io.modelcontextprotocol/serverInfo': { name: identity.name, version: identity.version, ...serverInfo },
+    },
   };
   if (base.instructions !== undefined) out.instructions = base.instructions;
   return out;

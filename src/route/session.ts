@@ -4,9 +4,15 @@
  * tables of the aggregate endpoint. Sessionless 2026-era clients share one of these per endpoint.
  */
 import type { ClientChannel, ClientSink } from '../core/channel.js';
-import { WardenError } from '../core/errors.js';
+import type { WardenError } from '../core/errors.js';
 import type { Principal } from '../core/exchange.js';
-import type { JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../core/jsonrpc.js';
+import type {
+  JsonRpcId,
+  JsonRpcMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+} from '../core/jsonrpc.js';
 import { errorResponse, isRequest } from '../core/jsonrpc.js';
 import type { Era } from '../core/protocol.js';
 import { idKey } from '../transport/upstream.js';
@@ -15,7 +21,11 @@ import { NameTable } from './naming.js';
 import type { Lease, LeaseListener, Upstreams } from './upstreams.js';
 
 /** Hook through which every server→client message passes before delivery (response stages). */
-export type OutboundHook = (session: ClientSession, server: string, msg: JsonRpcMessage) => JsonRpcMessage | undefined;
+export type OutboundHook = (
+  session: ClientSession,
+  server: string,
+  msg: JsonRpcMessage,
+) => JsonRpcMessage | undefined;
 
 /** What a session is created from. */
 export interface SessionInit {
@@ -151,9 +161,10 @@ export class ClientSession implements LeaseListener {
 
   /** LeaseListener: a message from an upstream that belongs to no request. */
   onMessage(server: string, msg: JsonRpcNotification | JsonRpcRequest, lease: Lease): void {
-    // stdio has no per-request streams: a server request while exactly one request is pending most
-    // likely belongs to it, so it travels on that request's reply path.
-    const sole = isRequest(msg) ? lease.upstream.soleListener?.() : undefined;
+    // stdio has no per-request streams: a server request or log message while exactly one request
+    // is pending most likely belongs to it, so it travels on that request's reply path.
+    const related = isRequest(msg) || msg.method === 'notifications/message';
+    const sole = related ? lease.upstream.soleListener?.() : undefined;
     if (sole !== undefined && !lease.shared) {
       sole(msg);
       return;
@@ -181,7 +192,10 @@ export class ClientSession implements LeaseListener {
         return;
       }
       if (this.era === 'modern' || this.serverRequests.size >= MAX_SERVER_REQUESTS) {
-        const why = this.era === 'modern' ? 'server-initiated requests are not bridged to 2026-07-28 clients' : 'too many pending server requests';
+        const why =
+          this.era === 'modern'
+            ? 'server-initiated requests are not bridged to 2026-07-28 clients'
+            : 'too many pending server requests';
         void lease.upstream.respond(errorResponse(msg.id, -32601, why)).catch(() => undefined);
         return;
       }
@@ -216,7 +230,10 @@ export class ClientSession implements LeaseListener {
 
   /** Sends a notification to every connected server (or one). */
   async broadcast(method: string, params: Record<string, unknown> | undefined, only?: string): Promise<void> {
-    const targets = only === undefined ? [...this.leases.values()] : [this.leases.get(only)].filter((l): l is Lease => l !== undefined);
+    const targets =
+      only === undefined
+        ? [...this.leases.values()]
+        : [this.leases.get(only)].filter((l): l is Lease => l !== undefined);
     await Promise.allSettled(targets.map((l) => l.upstream.notify(method, params)));
   }
 

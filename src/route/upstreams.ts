@@ -47,7 +47,8 @@ class SharedEntry {
     let x = this.listeners.get(l);
     if (x === undefined) {
       const up = this.upstream;
-      if (up === undefined) throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} is not connected`);
+      if (up === undefined)
+        throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} is not connected`);
       x = {
         server: this.server,
         upstream: up,
@@ -64,13 +65,17 @@ class SharedEntry {
 }
 
 /** Builds the child environment: the allowlist from Warden's env plus the configured entries. */
-export function childEnv(server: StdioServerConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function childEnv(
+  server: StdioServerConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of server.inheritEnv) {
     const v = env[name];
     if (v !== undefined) out[name] = v;
   }
-  for (const [name, value] of Object.entries(server.env)) out[name] = isSecretRef(value) ? resolveSecret(value, env) : value;
+  for (const [name, value] of Object.entries(server.env))
+    out[name] = isSecretRef(value) ? resolveSecret(value, env) : value;
   return out;
 }
 
@@ -129,7 +134,12 @@ export class Upstreams {
     } else {
       up = new HttpUpstream(
         server,
-        { url: new URL(cfg.url), connectTimeoutMs: cfg.timeouts.connectMs, maxResponseBytes: limits.maxResponseBytes, maxEventBytes: limits.maxEventBytes },
+        {
+          url: new URL(cfg.url),
+          connectTimeoutMs: cfg.timeouts.connectMs,
+          maxResponseBytes: limits.maxResponseBytes,
+          maxEventBytes: limits.maxEventBytes,
+        },
         tracked,
         this.log,
       );
@@ -145,18 +155,24 @@ export class Upstreams {
   }
 
   /** Leases a connection for a session; `forceShared` for sessionless clients. */
-  async acquire(server: string, hello: ClientHello, listener: LeaseListener, forceShared = false): Promise<Lease> {
+  async acquire(
+    server: string,
+    hello: ClientHello,
+    listener: LeaseListener,
+    forceShared = false,
+  ): Promise<Lease> {
     const cfg = this.configOf(server);
     if (cfg === undefined) throw new WardenError('ERR_TRANSPORT_NOT_FOUND', `no server named ${server}`);
     if (forceShared || this.isShared(server)) return this.acquireShared(server, listener);
-    let lease: Lease | undefined;
+    const holder: { lease?: Lease } = {};
     const up = this.create(server, {
       onMessage: (m) => {
-        if (lease !== undefined) listener.onMessage(server, m, lease);
+        if (holder.lease !== undefined) listener.onMessage(server, m, holder.lease);
       },
       onClose: (e) => listener.onClose(server, e),
     });
-    lease = { server, upstream: up, shared: false, release: () => up.close() };
+    const lease: Lease = { server, upstream: up, shared: false, release: () => up.close() };
+    holder.lease = lease;
     try {
       await up.connect(hello, cfg.timeouts.connectMs);
     } catch (err) {

@@ -52,10 +52,14 @@ export class SessionStore<S extends StoredSession> {
   /** Throws ERR_SESSION_LIMIT when one more session for this principal would pass a cap. */
   reserve(principalKey: string): void {
     if (this.byKey.size >= this.limits.maxSessions) {
-      throw new WardenError('ERR_SESSION_LIMIT', 'too many live sessions', { data: { limit: this.limits.maxSessions } });
+      throw new WardenError('ERR_SESSION_LIMIT', 'too many live sessions', {
+        data: { limit: this.limits.maxSessions },
+      });
     }
     if ((this.perPrincipal.get(principalKey) ?? 0) >= this.limits.maxPerPrincipal) {
-      throw new WardenError('ERR_SESSION_LIMIT', 'too many live sessions for this principal', { data: { limit: this.limits.maxPerPrincipal } });
+      throw new WardenError('ERR_SESSION_LIMIT', 'too many live sessions for this principal', {
+        data: { limit: this.limits.maxPerPrincipal },
+      });
     }
   }
 

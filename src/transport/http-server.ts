@@ -54,7 +54,10 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
       parts.push(c);
     });
     req.on('end', () => {
-      if (!failed) resolve(parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8'));
+      if (!failed)
+        resolve(
+          parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8'),
+        );
     });
     req.on('error', (e) => {
       if (!failed) reject(e);
@@ -144,7 +147,10 @@ class PostChannel implements ClientChannel {
     this.mode = 'done';
     if (this.res.destroyed) return;
     const body = JSON.stringify(msg);
-    this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    this.res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
     this.res.end(body);
   }
 
@@ -168,14 +174,20 @@ class PostChannel implements ClientChannel {
 }
 
 function factsOf(req: IncomingMessage, path: string): HttpFacts {
-  return { method: req.method ?? 'GET', path, headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '' };
+  return {
+    method: req.method ?? 'GET',
+    path,
+    headers: req.headers,
+    remoteAddress: req.socket.remoteAddress ?? '',
+  };
 }
 
 /** Creates the HTTP server (not yet listening); attach the handler with `serveHttp` once built. */
 export function createHttpServer(): Server {
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 65_000 });
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();
   });
   return server;
@@ -193,7 +205,12 @@ export function serveHttp(server: Server, pipeline: Handler, opts: HttpFrontOpti
     return s;
   };
 
-  async function onPost(req: IncomingMessage, res: ServerResponse, facts: HttpFacts, endpoint: EndpointSpec): Promise<void> {
+  async function onPost(
+    req: IncomingMessage,
+    res: ServerResponse,
+    facts: HttpFacts,
+    endpoint: EndpointSpec,
+  ): Promise<void> {
     pipeline.head(facts);
     const text = await readBody(req, opts.maxRequestBytes);
     const message = parseMessage(text);

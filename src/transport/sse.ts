@@ -83,9 +83,13 @@ export class SseDecoder {
   }
 
   private tooLarge(): never {
-    throw new WardenError('ERR_UPSTREAM_RESPONSE_TOO_LARGE', `SSE event larger than ${this.maxEventBytes} bytes`, {
-      data: { limit: this.maxEventBytes },
-    });
+    throw new WardenError(
+      'ERR_UPSTREAM_RESPONSE_TOO_LARGE',
+      `SSE event larger than ${this.maxEventBytes} bytes`,
+      {
+        data: { limit: this.maxEventBytes },
+      },
+    );
   }
 
   private line(line: string): void {
@@ -127,7 +131,12 @@ export class SseDecoder {
   private dispatch(): void {
     if (this.id !== undefined) this.lastId = this.id;
     if (this.data.length > 0) {
-      const e: SseEvent = { event: this.event || 'message', data: this.data.join('\n'), id: this.id, retry: this.retry };
+      const e: SseEvent = {
+        event: this.event || 'message',
+        data: this.data.join('\n'),
+        id: this.id,
+        retry: this.retry,
+      };
       this.data = [];
       this.dataLen = 0;
       this.event = '';

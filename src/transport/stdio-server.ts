@@ -14,7 +14,13 @@ import { toJsonRpcError } from '../core/mapper.js';
 import { LineSplitter } from './upstream-stdio.js';
 
 /** Runs the stdio front until stdin ends; resolves after the session is closed. */
-export function serveStdio(handler: Handler, endpoint: EndpointSpec, input: Readable, output: Writable, maxLineBytes: number): Promise<void> {
+export function serveStdio(
+  handler: Handler,
+  endpoint: EndpointSpec,
+  input: Readable,
+  output: Writable,
+  maxLineBytes: number,
+): Promise<void> {
   let session: SessionRef | undefined;
   let initializing: Promise<unknown> | undefined;
   const write = (msg: JsonRpcMessage): void => {
@@ -55,7 +61,11 @@ export function serveStdio(handler: Handler, endpoint: EndpointSpec, input: Read
   const onMessage = async (msg: JsonRpcMessage): Promise<void> => {
     const isReq = 'method' in msg && 'id' in msg;
     if (initializing !== undefined) await initializing;
-    const run = handler.handle({ transport: 'stdio', endpoint, http: undefined, message: msg, session }, channelFor(isReq), () => sink);
+    const run = handler.handle(
+      { transport: 'stdio', endpoint, http: undefined, message: msg, session },
+      channelFor(isReq),
+      () => sink,
+    );
     if (isReq && msg.method === 'initialize') initializing = run;
     const s = await run;
     if (s !== undefined && session === undefined) session = s;
@@ -75,7 +85,13 @@ export function serveStdio(handler: Handler, endpoint: EndpointSpec, input: Read
         }
         void onMessage(msg);
       },
-      () => write(toJsonRpcError(new WardenError('ERR_TRANSPORT_BODY_TOO_LARGE', undefined, { data: { limit: maxLineBytes } }), null)),
+      () =>
+        write(
+          toJsonRpcError(
+            new WardenError('ERR_TRANSPORT_BODY_TOO_LARGE', undefined, { data: { limit: maxLineBytes } }),
+            null,
+          ),
+        ),
       maxLineBytes,
     );
     input.on('data', (c: Buffer) => splitter.push(c));

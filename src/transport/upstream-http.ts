@@ -28,7 +28,12 @@ const pools = new Map<string, Pool>();
 function poolFor(url: URL, connectTimeoutMs: number): Pool {
   let p = pools.get(url.origin);
   if (p === undefined) {
-    p = new Pool(url.origin, { connections: 128, pipelining: 1, connectTimeout: connectTimeoutMs, keepAliveTimeout: 30_000 });
+    p = new Pool(url.origin, {
+      connections: 128,
+      pipelining: 1,
+      connectTimeout: connectTimeoutMs,
+      keepAliveTimeout: 30_000,
+    });
     pools.set(url.origin, p);
   }
   return p;
@@ -52,7 +57,9 @@ async function readCapped(body: Body, max: number): Promise<string> {
     size += b.length;
     if (size > max) {
       body.destroy();
-      throw new WardenError('ERR_UPSTREAM_RESPONSE_TOO_LARGE', `upstream response larger than ${max} bytes`, { data: { limit: max } });
+      throw new WardenError('ERR_UPSTREAM_RESPONSE_TOO_LARGE', `upstream response larger than ${max} bytes`, {
+        data: { limit: max },
+      });
     }
     parts.push(b);
   }
@@ -94,7 +101,11 @@ export class HttpUpstream implements Upstream {
   }
 
   private headers(extra?: Record<string, string>): Record<string, string> {
-    const h: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra };
+    const h: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...extra,
+    };
     if (this.sessionId !== undefined) h['mcp-session-id'] = this.sessionId;
     if (this.protocolVersion !== undefined) h['mcp-protocol-version'] = this.protocolVersion;
     return h;
@@ -106,10 +117,19 @@ export class HttpUpstream implements Upstream {
 
   private async post(msg: JsonRpcMessage, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
     try {
-      return await this.pool.request({ path: this.path(), method: 'POST', headers: this.headers(), body: JSON.stringify(msg), signal });
+      return await this.pool.request({
+        path: this.path(),
+        method: 'POST',
+        headers: this.headers(),
+        body: JSON.stringify(msg),
+        signal,
+      });
     } catch (err) {
       if (signal?.aborted === true) throw new WardenError('ERR_CANCELLED', undefined, { cause: err });
-      throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} unreachable`, { data: { server: this.server }, cause: err });
+      throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} unreachable`, {
+        data: { server: this.server },
+        cause: err,
+      });
     }
   }
 
@@ -133,7 +153,11 @@ export class HttpUpstream implements Upstream {
     const text = await readCapped(res.body, this.target.maxResponseBytes);
     if (text.trim() === '') return;
     if (!ct.startsWith('application/json')) {
-      throw new WardenError('ERR_UPSTREAM_PROTOCOL', `upstream ${this.server} answered with content type ${ct || 'none'}`, { data: { server: this.server } });
+      throw new WardenError(
+        'ERR_UPSTREAM_PROTOCOL',
+        `upstream ${this.server} answered with content type ${ct || 'none'}`,
+        { data: { server: this.server } },
+      );
     }
     this.deliver(text, related);
   }
@@ -143,7 +167,9 @@ export class HttpUpstream implements Upstream {
     try {
       msg = parseMessage(text);
     } catch {
-      throw new WardenError('ERR_UPSTREAM_PROTOCOL', `upstream ${this.server} sent a malformed message`, { data: { server: this.server } });
+      throw new WardenError('ERR_UPSTREAM_PROTOCOL', `upstream ${this.server} sent a malformed message`, {
+        data: { server: this.server },
+      });
     }
     const rest = this.book.receive(msg, related);
     if (rest !== undefined) this.events.onMessage(rest);
@@ -151,9 +177,13 @@ export class HttpUpstream implements Upstream {
 
   private statusError(status: number): WardenError {
     if (status === 404 && this.sessionId !== undefined) {
-      return new WardenError('ERR_UPSTREAM_SESSION_LOST', `upstream ${this.server} lost its session`, { data: { server: this.server } });
+      return new WardenError('ERR_UPSTREAM_SESSION_LOST', `upstream ${this.server} lost its session`, {
+        data: { server: this.server },
+      });
     }
-    return new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} answered HTTP ${status}`, { data: { server: this.server, status } });
+    return new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} answered HTTP ${status}`, {
+      data: { server: this.server, status },
+    });
   }
 
   async connect(hello: ClientHello, timeoutMs: number): Promise<UpstreamInfo> {
@@ -168,13 +198,19 @@ export class HttpUpstream implements Upstream {
 
   request(method: string, params: Params | undefined, opts: RequestOptions): Promise<JsonRpcResponse> {
     if (this.closedValue) {
-      return Promise.reject(new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, { data: { server: this.server } }));
+      return Promise.reject(
+        new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, {
+          data: { server: this.server },
+        }),
+      );
     }
     const ac = new AbortController();
     const { msg, id, done } = this.book.open(method, params, opts, (cancelled) => {
       this.inflight.get(cancelled)?.abort();
       if (this.sessionId !== undefined && !this.closedValue) {
-        this.notify('notifications/cancelled', { requestId: cancelled, reason: 'cancelled' }).catch(() => undefined);
+        this.notify('notifications/cancelled', { requestId: cancelled, reason: 'cancelled' }).catch(
+          () => undefined,
+        );
       }
     });
     this.inflight.set(id, ac);
@@ -193,9 +229,21 @@ export class HttpUpstream implements Upstream {
           return;
         }
         await this.consume(res, id);
-        this.book.fail(id, new WardenError('ERR_UPSTREAM_PROTOCOL', `upstream ${this.server} ended the stream without answering`, { data: { server: this.server, method } }));
+        this.book.fail(
+          id,
+          new WardenError(
+            'ERR_UPSTREAM_PROTOCOL',
+            `upstream ${this.server} ended the stream without answering`,
+            { data: { server: this.server, method } },
+          ),
+        );
       } catch (err) {
-        this.book.fail(id, err instanceof WardenError ? err : new WardenError('ERR_UPSTREAM_UNAVAILABLE', undefined, { cause: err }));
+        this.book.fail(
+          id,
+          err instanceof WardenError
+            ? err
+            : new WardenError('ERR_UPSTREAM_UNAVAILABLE', undefined, { cause: err }),
+        );
       } finally {
         this.inflight.delete(id);
       }
@@ -214,7 +262,9 @@ export class HttpUpstream implements Upstream {
   }
 
   notify(method: string, params?: Params): Promise<void> {
-    return this.sendOneWay(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
+    return this.sendOneWay(
+      params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params },
+    );
   }
 
   respond(msg: JsonRpcResponse): Promise<void> {
@@ -231,7 +281,11 @@ export class HttpUpstream implements Upstream {
         const res = await this.pool.request({
           path: this.path(),
           method: 'GET',
-          headers: { accept: 'text/event-stream', 'mcp-session-id': this.sessionId ?? '', 'mcp-protocol-version': this.protocolVersion ?? '' },
+          headers: {
+            accept: 'text/event-stream',
+            'mcp-session-id': this.sessionId ?? '',
+            'mcp-protocol-version': this.protocolVersion ?? '',
+          },
           signal: ac.signal,
           bodyTimeout: 0,
         });
@@ -241,7 +295,8 @@ export class HttpUpstream implements Upstream {
         }
         await this.consume(res, undefined);
       } catch (err) {
-        if (!ac.signal.aborted) this.log.debug('upstream GET stream ended', { server: this.server, error: String(err) });
+        if (!ac.signal.aborted)
+          this.log.debug('upstream GET stream ended', { server: this.server, error: String(err) });
       }
       // Reconnect a dropped stream a few times with backoff; the server may have closed it on purpose.
       if (!this.closedValue && !ac.signal.aborted && attempt < 5) {
@@ -263,11 +318,20 @@ export class HttpUpstream implements Upstream {
     this.closedValue = true;
     this.getStream?.abort();
     for (const ac of this.inflight.values()) ac.abort();
-    this.book.failAll(new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, { data: { server: this.server } }));
+    this.book.failAll(
+      new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, {
+        data: { server: this.server },
+      }),
+    );
     this.events.onClose(undefined);
     if (this.sessionId !== undefined) {
       try {
-        const res = await this.pool.request({ path: this.path(), method: 'DELETE', headers: this.headers(), headersTimeout: 5000 });
+        const res = await this.pool.request({
+          path: this.path(),
+          method: 'DELETE',
+          headers: this.headers(),
+          headersTimeout: 5000,
+        });
         await res.body.dump();
       } catch {
         // The upstream may already be gone; its session then expires on its side.

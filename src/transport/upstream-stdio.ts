@@ -56,7 +56,8 @@ export class LineSplitter {
         this.onOverflow();
         continue;
       }
-      const line = this.size === 0 ? piece.toString('utf8') : Buffer.concat([...this.parts, piece]).toString('utf8');
+      const line =
+        this.size === 0 ? piece.toString('utf8') : Buffer.concat([...this.parts, piece]).toString('utf8');
       this.parts = [];
       this.size = 0;
       this.onLine(line);
@@ -110,23 +111,36 @@ export class StdioUpstream implements Upstream {
     const { command, args, cwd, env } = this.launch;
     // stdio:no-shell: an argument vector and shell: false; stdio:logged: the exact command is logged.
     this.log.info('spawn', { server: this.server, command, args: [...args] });
-    const child = spawn(command, [...args], { cwd, env: { ...env }, shell: false, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(command, [...args], {
+      cwd,
+      env: { ...env },
+      shell: false,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
     this.child = child;
     const splitter = new LineSplitter(
       (line) => this.onLine(line),
-      () => this.log.warn('upstream line too long; skipped', { server: this.server, limit: this.launch.maxLineBytes }),
+      () =>
+        this.log.warn('upstream line too long; skipped', {
+          server: this.server,
+          limit: this.launch.maxLineBytes,
+        }),
       this.launch.maxLineBytes,
     );
     child.stdout.on('data', (c: Buffer) => splitter.push(c));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => {
-      for (const line of s.split('\n')) if (line.trim() !== '') this.log.info('upstream stderr', { server: this.server, line: line.slice(0, 2000) });
+      for (const line of s.split('\n'))
+        if (line.trim() !== '')
+          this.log.info('upstream stderr', { server: this.server, line: line.slice(0, 2000) });
     });
     // EPIPE after the child died must not crash Warden; the exit handler reports the failure.
     child.stdin.on('error', () => undefined);
     this.exitPromise = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
-        if (upstreamProcess.hasSubscribers) upstreamProcess.publish({ server: this.server, pid: child.pid, event: 'exit', code, signal });
+        if (upstreamProcess.hasSubscribers)
+          upstreamProcess.publish({ server: this.server, pid: child.pid, event: 'exit', code, signal });
         this.onExit(code, signal);
         resolve();
       });
@@ -135,7 +149,8 @@ export class StdioUpstream implements Upstream {
       this.log.error('spawn failed', { server: this.server, command, error: err.message });
       this.onExit(null, null, err);
     });
-    if (upstreamProcess.hasSubscribers) upstreamProcess.publish({ server: this.server, pid: child.pid, event: 'spawn' });
+    if (upstreamProcess.hasSubscribers)
+      upstreamProcess.publish({ server: this.server, pid: child.pid, event: 'spawn' });
   }
 
   private onLine(line: string): void {
@@ -144,7 +159,10 @@ export class StdioUpstream implements Upstream {
     try {
       msg = parseMessage(line);
     } catch {
-      this.log.warn('upstream wrote a non-JSON-RPC line to stdout; ignored', { server: this.server, line: line.slice(0, 200) });
+      this.log.warn('upstream wrote a non-JSON-RPC line to stdout; ignored', {
+        server: this.server,
+        line: line.slice(0, 200),
+      });
       return;
     }
     const rest = this.book.receive(msg);
@@ -154,9 +172,13 @@ export class StdioUpstream implements Upstream {
   private onExit(code: number | null, signal: NodeJS.Signals | null, err?: Error): void {
     if (this.closedValue) return;
     this.closedValue = true;
-    const failure = new WardenError('ERR_UPSTREAM_CRASHED', `upstream ${this.server} exited (${err?.message ?? signal ?? `code ${code}`})`, {
-      data: { server: this.server, exitCode: code, signal },
-    });
+    const failure = new WardenError(
+      'ERR_UPSTREAM_CRASHED',
+      `upstream ${this.server} exited (${err?.message ?? signal ?? `code ${code}`})`,
+      {
+        data: { server: this.server, exitCode: code, signal },
+      },
+    );
     this.book.failAll(failure);
     this.events.onClose(failure);
   }
@@ -164,7 +186,9 @@ export class StdioUpstream implements Upstream {
   private write(msg: JsonRpcMessage): void {
     const child = this.child;
     if (child === undefined || this.closedValue) {
-      throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} is not running`, { data: { server: this.server } });
+      throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} is not running`, {
+        data: { server: this.server },
+      });
     }
     child.stdin.write(JSON.stringify(msg) + '\n');
   }
@@ -180,12 +204,22 @@ export class StdioUpstream implements Upstream {
 
   request(method: string, params: Params | undefined, opts: RequestOptions): Promise<JsonRpcResponse> {
     const { msg, done } = this.book.open(method, params, opts, (id) => {
-      if (!this.closedValue) this.writeQuiet({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'cancelled' } });
+      if (!this.closedValue)
+        this.writeQuiet({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: 'cancelled' },
+        });
     });
     try {
       this.write(msg);
     } catch (err) {
-      this.book.fail(msg.id as number, err instanceof WardenError ? err : new WardenError('ERR_UPSTREAM_UNAVAILABLE', undefined, { cause: err }));
+      this.book.fail(
+        msg.id as number,
+        err instanceof WardenError
+          ? err
+          : new WardenError('ERR_UPSTREAM_UNAVAILABLE', undefined, { cause: err }),
+      );
     }
     return done;
   }
@@ -222,7 +256,11 @@ export class StdioUpstream implements Upstream {
     }
     if (!this.closedValue) {
       this.closedValue = true;
-      this.book.failAll(new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, { data: { server: this.server } }));
+      this.book.failAll(
+        new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, {
+          data: { server: this.server },
+        }),
+      );
       this.events.onClose(undefined);
     }
     if (child.exitCode === null && child.signalCode === null) {

@@ -124,21 +124,31 @@ export class RpcBook {
       }
     }
     const msg: JsonRpcRequest =
-      sendParams === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: sendParams };
+      sendParams === undefined
+        ? { jsonrpc: '2.0', id, method }
+        : { jsonrpc: '2.0', id, method, params: sendParams };
     const done = new Promise<JsonRpcResponse>((resolve, reject) => {
       const onAbort = (): void => {
         if (this.settle(id)) {
           onCancel(id);
-          reject(new WardenError('ERR_CANCELLED', 'request cancelled by the client', { data: { server: this.server } }));
+          reject(
+            new WardenError('ERR_CANCELLED', 'request cancelled by the client', {
+              data: { server: this.server },
+            }),
+          );
         }
       };
       const timer = setTimeout(() => {
         if (this.settle(id)) {
           onCancel(id);
           reject(
-            new WardenError('ERR_UPSTREAM_TIMEOUT', `upstream ${this.server} did not answer ${method} in ${opts.timeoutMs} ms`, {
-              data: { server: this.server, method, timeoutMs: opts.timeoutMs },
-            }),
+            new WardenError(
+              'ERR_UPSTREAM_TIMEOUT',
+              `upstream ${this.server} did not answer ${method} in ${opts.timeoutMs} ms`,
+              {
+                data: { server: this.server, method, timeoutMs: opts.timeoutMs },
+              },
+            ),
           );
         }
       }, opts.timeoutMs);
@@ -229,22 +239,34 @@ export class RpcBook {
 
 /** The initialize params Warden sends upstream for a client hello. */
 export function initializeParams(hello: ClientHello): Params {
-  return { protocolVersion: hello.protocolVersion, capabilities: hello.capabilities, clientInfo: hello.clientInfo };
+  return {
+    protocolVersion: hello.protocolVersion,
+    capabilities: hello.capabilities,
+    clientInfo: hello.clientInfo,
+  };
 }
 
 /** Reads an initialize result into UpstreamInfo; a malformed result is ERR_UPSTREAM_PROTOCOL. */
 export function infoFromInitialize(server: string, res: JsonRpcResponse): UpstreamInfo {
   if ('error' in res) {
-    throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${server} refused initialize: ${res.error.message}`, {
-      data: { server, upstreamCode: res.error.code },
-    });
+    throw new WardenError(
+      'ERR_UPSTREAM_UNAVAILABLE',
+      `upstream ${server} refused initialize: ${res.error.message}`,
+      {
+        data: { server, upstreamCode: res.error.code },
+      },
+    );
   }
   const r = res.result;
   const v = r.protocolVersion;
   if (typeof v !== 'string' || !(LEGACY_VERSIONS as readonly string[]).includes(v)) {
-    throw new WardenError('ERR_UPSTREAM_PROTOCOL', `upstream ${server} negotiated an unsupported protocol version`, {
-      data: { server, version: typeof v === 'string' ? v : null, supported: [...LEGACY_VERSIONS] },
-    });
+    throw new WardenError(
+      'ERR_UPSTREAM_PROTOCOL',
+      `upstream ${server} negotiated an unsupported protocol version`,
+      {
+        data: { server, version: typeof v === 'string' ? v : null, supported: [...LEGACY_VERSIONS] },
+      },
+    );
   }
   const caps = r.capabilities;
   const si = r.serverInfo;

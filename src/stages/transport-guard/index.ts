@@ -6,7 +6,14 @@
 import { WardenError } from '../../core/errors.js';
 import type { Exchange, HttpFacts, Stage } from '../../core/exchange.js';
 import { isRequest } from '../../core/jsonrpc.js';
-import { NAME_SOURCE, SUPPORTED_VERSIONS, decodeHeaderValue, declaredVersion, eraOf, isVersionShaped } from '../../core/protocol.js';
+import {
+  NAME_SOURCE,
+  SUPPORTED_VERSIONS,
+  decodeHeaderValue,
+  declaredVersion,
+  eraOf,
+  isVersionShaped,
+} from '../../core/protocol.js';
 
 /** Settings the guard is built from. */
 export interface GuardConfig {
@@ -26,7 +33,9 @@ function header(facts: HttpFacts, name: string): string | undefined {
 export function verifyHost(facts: HttpFacts, cfg: GuardConfig): void {
   const host = header(facts, 'host')?.toLowerCase();
   if (host === undefined || !cfg.allowedHosts.has(host)) {
-    throw new WardenError('ERR_TRANSPORT_HOST', 'Host not allowed', { data: { host: host?.slice(0, 255) ?? null } });
+    throw new WardenError('ERR_TRANSPORT_HOST', 'Host not allowed', {
+      data: { host: host?.slice(0, 255) ?? null },
+    });
   }
 }
 
@@ -35,7 +44,9 @@ export function verifyOrigin(facts: HttpFacts, cfg: GuardConfig): void {
   const origin = header(facts, 'origin');
   if (origin === undefined) return;
   if (origin === cfg.selfOrigin || cfg.allowedOrigins.has(origin)) return;
-  throw new WardenError('ERR_TRANSPORT_ORIGIN', 'Origin not allowed', { data: { origin: origin.slice(0, 255) } });
+  throw new WardenError('ERR_TRANSPORT_ORIGIN', 'Origin not allowed', {
+    data: { origin: origin.slice(0, 255) },
+  });
 }
 
 /** transport:accept-406 / transport:content-type-415 / transport:body-cap (declared length). */
@@ -49,7 +60,9 @@ export function verifyNegotiation(facts: HttpFacts, cfg: GuardConfig): void {
     if (ct !== 'application/json') throw new WardenError('ERR_TRANSPORT_CONTENT_TYPE');
     const len = header(facts, 'content-length');
     if (len !== undefined && Number(len) > cfg.maxRequestBytes) {
-      throw new WardenError('ERR_TRANSPORT_BODY_TOO_LARGE', undefined, { data: { limit: cfg.maxRequestBytes } });
+      throw new WardenError('ERR_TRANSPORT_BODY_TOO_LARGE', undefined, {
+        data: { limit: cfg.maxRequestBytes },
+      });
     }
   } else if (facts.method === 'GET') {
     if (!accept.includes('text/event-stream')) throw new WardenError('ERR_TRANSPORT_ACCEPT');
@@ -63,7 +76,9 @@ function unsupported(requested: string): WardenError {
 }
 
 function mismatch(what: string): WardenError {
-  return new WardenError('ERR_TRANSPORT_HEADER_MISMATCH', `Header mismatch: ${what}`, { data: { header: what.split(' ')[0] } });
+  return new WardenError('ERR_TRANSPORT_HEADER_MISMATCH', `Header mismatch: ${what}`, {
+    data: { header: what.split(' ')[0] },
+  });
 }
 
 /**
@@ -84,10 +99,14 @@ export function verifyVersionHeaders(ex: Exchange): void {
   if (headerVersion !== undefined && headerEra === undefined) throw unsupported(headerVersion);
   if (bodyVersion !== undefined || headerEra === 'modern') {
     ex.era = 'modern';
-    if (bodyVersion === undefined) throw mismatch('MCP-Protocol-Version names a 2026 revision but the body has no _meta protocol version');
+    if (bodyVersion === undefined)
+      throw mismatch('MCP-Protocol-Version names a 2026 revision but the body has no _meta protocol version');
     if (facts !== undefined) {
       if (headerVersion === undefined) throw mismatch('MCP-Protocol-Version header missing');
-      if (headerVersion !== bodyVersion) throw mismatch(`MCP-Protocol-Version '${headerVersion}' does not match body '${bodyVersion.slice(0, 64)}'`);
+      if (headerVersion !== bodyVersion)
+        throw mismatch(
+          `MCP-Protocol-Version '${headerVersion}' does not match body '${bodyVersion.slice(0, 64)}'`,
+        );
     }
     if (eraOf(bodyVersion) !== 'modern') throw unsupported(bodyVersion);
     ex.protocolVersion = bodyVersion;
@@ -99,10 +118,15 @@ export function verifyVersionHeaders(ex: Exchange): void {
   ex.protocolVersion = headerVersion ?? '2025-03-26';
 }
 
-function verifyMirroredHeaders(facts: HttpFacts, method: string, params: Record<string, unknown> | undefined): void {
+function verifyMirroredHeaders(
+  facts: HttpFacts,
+  method: string,
+  params: Record<string, unknown> | undefined,
+): void {
   const m = header(facts, 'mcp-method');
   if (m === undefined) throw mismatch('Mcp-Method header missing');
-  if (m !== method) throw mismatch(`Mcp-Method '${m.slice(0, 64)}' does not match body '${method.slice(0, 64)}'`);
+  if (m !== method)
+    throw mismatch(`Mcp-Method '${m.slice(0, 64)}' does not match body '${method.slice(0, 64)}'`);
   const field = NAME_SOURCE[method];
   if (field === undefined) return;
   const raw = header(facts, 'mcp-name');
