@@ -46,7 +46,10 @@ const body = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' });
 
 describe('transport guard over a real socket', () => {
   it('[transport:origin-403] refuses a foreign Origin with 403 and a JSON-RPC error without id; allows absent and listed origins', async () => {
-    const marked = { ...INIT, params: { ...INIT.params, clientInfo: { name: 'origin-attack', version: '1' } } };
+    const marked = {
+      ...INIT,
+      params: { ...INIT.params, clientInfo: { name: 'origin-attack', version: '1' } },
+    };
     const r = await raw(`${base}/mcp/s`, {
       headers: { ...mcpHeaders(), origin: 'https://evil.example' },
       body: JSON.stringify(marked),
