@@ -37,11 +37,6 @@ const timeouts = z
   .prefault({})
   .meta({ description: 'Upstream timeouts.' });
 
-const protocol = z.enum(['auto', 'legacy', 'modern']).default('auto').meta({
-  description:
-    'Protocol era spoken to the upstream: `auto` probes with server/discover (2026-07-28) and falls back to initialize; `legacy` always uses initialize (2025-11-25 and earlier); `modern` always uses per-request metadata.',
-});
-
 const stdioServer = z
   .strictObject({
     command: z
@@ -70,7 +65,6 @@ const stdioServer = z
       description:
         '`session`: one child per downstream session, reaped with it. `shared`: one child serves every session (requests are multiplexed with rewritten ids).',
     }),
-    protocol,
     timeouts,
   })
   .meta({ description: 'A local MCP server launched as a child process speaking stdio.' });
@@ -78,7 +72,6 @@ const stdioServer = z
 const httpServer = z
   .strictObject({
     url: z.url({ protocol: /^https?$/ }).meta({ description: 'The upstream Streamable HTTP MCP endpoint.' }),
-    protocol,
     timeouts,
   })
   .meta({ description: 'A remote MCP server reached over Streamable HTTP.' });
