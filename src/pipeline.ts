@@ -115,6 +115,7 @@ export function createPipeline(
           aggregate: endpoint.aggregate,
           era: 'modern',
           protocolVersion: LATEST_MODERN,
+          mrtrTtlMs: 120_000,
           hello: {
             protocolVersion: LATEST_MODERN,
             capabilities: {},

@@ -7,7 +7,8 @@ import type { ClientChannel } from '../core/channel.js';
 import { WardenError } from '../core/errors.js';
 import type { JsonRpcRequest, JsonRpcResponse, Params } from '../core/jsonrpc.js';
 import { methodNotFound, resultResponse } from '../core/jsonrpc.js';
-import { META } from '../core/protocol.js';
+import { META, metaOf } from '../core/protocol.js';
+import { MRTR_METHODS } from './mrtr.js';
 import type { ClientSession } from './session.js';
 import type { Upstreams } from './upstreams.js';
 
@@ -39,6 +40,29 @@ export async function forward(
   track = true,
 ): Promise<JsonRpcResponse> {
   const lease = await session.lease(server);
+  if (session.mrtr !== undefined && MRTR_METHODS.has(req.method)) {
+    // 2026-07-28: server requests of a session-era upstream become input_required round trips.
+    const mrtr = session.mrtr;
+    const owner = `${session.principal.key}|${session.endpoint}`;
+    if (typeof params?.requestState === 'string') return mrtr.resume(owner, req, params);
+    const caps = metaOf(req.params)?.[META.clientCapabilities];
+    const upParams: Params = { ...params };
+    delete upParams.inputResponses;
+    delete upParams.requestState;
+    return mrtr.start(
+      owner,
+      req,
+      params,
+      lease,
+      caps !== null && typeof caps === 'object' ? (caps as Record<string, unknown>) : {},
+      (onMessage, signal) =>
+        lease.upstream.request(req.method, upParams, {
+          timeoutMs: up.requestTimeout(server),
+          signal,
+          onMessage,
+        }),
+    );
+  }
   const ac = track ? session.track(req.id) : new AbortController();
   try {
     const res = await lease.upstream.request(req.method, params, {

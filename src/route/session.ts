@@ -17,6 +17,7 @@ import { errorResponse, isRequest } from '../core/jsonrpc.js';
 import type { Era } from '../core/protocol.js';
 import { idKey } from '../transport/upstream.js';
 import type { ClientHello, UpstreamInfo } from '../transport/upstream.js';
+import { MrtrBridge } from './mrtr.js';
 import { NameTable } from './naming.js';
 import type { Lease, LeaseListener, Upstreams } from './upstreams.js';
 
@@ -39,6 +40,8 @@ export interface SessionInit {
   readonly era: Era;
   readonly protocolVersion: string;
   readonly hello: ClientHello;
+  /** How long an input_required round trip waits for the client's retry, in milliseconds. */
+  readonly mrtrTtlMs?: number;
 }
 
 interface ServerRequest {
@@ -67,6 +70,8 @@ export class ClientSession implements LeaseListener {
   readonly tools = new NameTable();
   readonly prompts = new NameTable();
   readonly templates = new NameTable();
+  /** Multi Round-Trip bridge of a sessionless (2026-07-28) context. */
+  readonly mrtr: MrtrBridge | undefined;
   /** Resource URI → owning server (aggregate endpoint). */
   readonly resourceOwner = new Map<string, string>();
   /** Server → compiled URI-template matchers (aggregate endpoint). */
@@ -93,6 +98,7 @@ export class ClientSession implements LeaseListener {
     this.era = init.era;
     this.protocolVersion = init.protocolVersion;
     this.hello = init.hello;
+    this.mrtr = init.era === 'modern' ? new MrtrBridge(init.mrtrTtlMs ?? 300_000) : undefined;
   }
 
   /** True once ended. */
@@ -159,16 +165,8 @@ export class ClientSession implements LeaseListener {
     return true;
   }
 
-  /** LeaseListener: a message from an upstream that belongs to no request. */
+  /** LeaseListener: a message from an upstream that belongs to no request (see Upstreams for attribution). */
   onMessage(server: string, msg: JsonRpcNotification | JsonRpcRequest, lease: Lease): void {
-    // stdio has no per-request streams: a server request or log message while exactly one request
-    // is pending most likely belongs to it, so it travels on that request's reply path.
-    const related = isRequest(msg) || msg.method === 'notifications/message';
-    const sole = related ? lease.upstream.soleListener?.() : undefined;
-    if (sole !== undefined && !lease.shared) {
-      sole(msg);
-      return;
-    }
     this.fromUpstream(server, msg, lease, undefined);
   }
 
@@ -245,6 +243,7 @@ export class ClientSession implements LeaseListener {
     this.inflight.clear();
     this.serverRequests.clear();
     this.sink?.close();
+    this.mrtr?.close();
     const pending = [...this.pendingLeases.values()];
     const leases = [...this.leases.values()];
     this.leases.clear();

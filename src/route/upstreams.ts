@@ -6,6 +6,7 @@
  */
 import { WardenError } from '../core/errors.js';
 import type { JsonRpcNotification, JsonRpcRequest } from '../core/jsonrpc.js';
+import { isRequest } from '../core/jsonrpc.js';
 import type { Logger } from '../core/log.js';
 import { isStdioServer } from '../config/schema.js';
 import type { ServerConfig, StdioServerConfig } from '../config/schema.js';
@@ -116,7 +117,15 @@ export class Upstreams {
     const limits = this.compiled.config.limits;
     let up: Upstream;
     const tracked: UpstreamEvents = {
-      onMessage: (m) => events.onMessage(m),
+      onMessage: (m) => {
+        // stdio has no per-request streams: a server request or log message while exactly one
+        // request is pending on this connection most likely belongs to it, so it travels on that
+        // request's reply path (once, even on a shared connection).
+        const related = isRequest(m) || m.method === 'notifications/message';
+        const sole = related ? up.soleListener?.() : undefined;
+        if (sole !== undefined) sole(m);
+        else events.onMessage(m);
+      },
       onClose: (e) => {
         this.live.delete(up);
         events.onClose(e);

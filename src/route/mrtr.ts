@@ -1,0 +1,190 @@
+/**
+ * Multi Round-Trip Requests for 2026-07-28 clients in front of session-era upstreams. When a
+ * session-era upstream, while answering a client's tools/call, prompts/get or resources/read,
+ * sends Warden a server request (sampling, elicitation, roots), Warden keeps the upstream request
+ * waiting and answers the client with an `input_required` result carrying that request and an
+ * opaque `requestState`. The client's retry carries `inputResponses` and the same `requestState`;
+ * Warden hands the answer to the waiting upstream request and goes on waiting for its result (or
+ * the next server request).
+ *
+ * `requestState` is attacker-controlled input: here it is only a 192-bit random handle into
+ * Warden's own table, bound to the principal, the endpoint, the method and a digest of the request
+ * parameters, single-use, and expiring after `ttlMs`. A state that fails any check is refused and
+ * nothing reaches the upstream.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { WardenError } from '../core/errors.js';
+import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, Params } from '../core/jsonrpc.js';
+import { errorResponse, isRequest, resultResponse } from '../core/jsonrpc.js';
+import type { Lease } from './upstreams.js';
+
+/** Methods on which a 2026-07-28 server may answer `input_required`. */
+export const MRTR_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
+/** Client capability each bridged server request needs. */
+const NEEDS: Readonly<Record<string, string>> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
+
+interface Asked {
+  readonly key: string;
+  readonly upstreamId: JsonRpcId;
+  readonly method: string;
+  readonly params: Params | undefined;
+}
+
+/** One upstream request kept waiting across client round trips. */
+class Pending {
+  readonly asked: Asked[] = [];
+  private wake: (() => void) | undefined;
+  private n = 0;
+  timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly owner: string,
+    readonly bind: string,
+    readonly lease: Lease,
+    readonly final: Promise<JsonRpcResponse>,
+    readonly abort: AbortController,
+    private readonly capabilities: Record<string, unknown>,
+  ) {}
+
+  /** Receives a server→client message of the waiting request. */
+  onMessage(msg: JsonRpcMessage): void {
+    if (!isRequest(msg)) return; // Progress and logging have no stream to ride on between round trips.
+    const need = NEEDS[msg.method];
+    if (need === undefined || this.capabilities[need] === undefined) {
+      void this.lease.upstream
+        .respond(errorResponse(msg.id, -32601, `client does not support ${msg.method}`))
+        .catch(() => undefined);
+      return;
+    }
+    this.asked.push({ key: `r${++this.n}`, upstreamId: msg.id, method: msg.method, params: msg.params });
+    this.wake?.();
+  }
+
+  /** Resolves when the upstream asked something new. */
+  waitForAsk(): Promise<void> {
+    if (this.asked.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+function digest(method: string, params: Params | undefined): string {
+  const rest: Params = { ...params };
+  delete rest.inputResponses;
+  delete rest.requestState;
+  delete rest._meta;
+  return createHash('sha256').update(method).update('\0').update(JSON.stringify(rest)).digest('base64url');
+}
+
+/** The bridge table of one Warden process. */
+export class MrtrBridge {
+  private readonly table = new Map<string, Pending>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxPending = 10_000,
+  ) {}
+
+  /** Pending round trips (tests, metrics). */
+  get size(): number {
+    return this.table.size;
+  }
+
+  /**
+   * Runs a fresh request: forwards it with `send` and returns its final response, or an
+   * `input_required` result when the upstream asks the client something first.
+   */
+  async start(
+    owner: string,
+    req: JsonRpcRequest,
+    params: Params | undefined,
+    lease: Lease,
+    capabilities: Record<string, unknown>,
+    send: (onMessage: (m: JsonRpcMessage) => void, signal: AbortSignal) => Promise<JsonRpcResponse>,
+  ): Promise<JsonRpcResponse> {
+    const abort = new AbortController();
+    let pending: Pending | undefined;
+    const queued: JsonRpcMessage[] = [];
+    const final = send((m) => (pending === undefined ? queued.push(m) : pending.onMessage(m)), abort.signal);
+    pending = new Pending(owner, digest(req.method, params), lease, final, abort, capabilities);
+    for (const m of queued) pending.onMessage(m);
+    return this.settle(pending, req);
+  }
+
+  /** Continues a request from a client retry carrying `requestState` and `inputResponses`. */
+  async resume(owner: string, req: JsonRpcRequest, params: Params | undefined): Promise<JsonRpcResponse> {
+    const state = params?.requestState;
+    const p = typeof state === 'string' ? this.table.get(state) : undefined;
+    if (p === undefined || p.owner !== owner || p.bind !== digest(req.method, params)) {
+      throw new WardenError(
+        'ERR_INVALID_PARAMS',
+        'requestState is unknown, expired, already used, or belongs to another request',
+        {
+          data: { field: 'requestState' },
+        },
+      );
+    }
+    this.table.delete(state as string);
+    clearTimeout(p.timer);
+    const responses = params?.inputResponses;
+    const answers =
+      responses !== null && typeof responses === 'object' ? (responses as Record<string, unknown>) : {};
+    const still: Asked[] = [];
+    for (const a of p.asked.splice(0)) {
+      const ans = answers[a.key];
+      if (ans !== null && typeof ans === 'object' && !Array.isArray(ans)) {
+        await p.lease.upstream.respond(resultResponse(a.upstreamId, ans as Record<string, unknown>));
+      } else {
+        still.push(a);
+      }
+    }
+    // What the client did not answer is asked again, as the specification suggests.
+    p.asked.push(...still);
+    return this.settle(p, req);
+  }
+
+  private async settle(p: Pending, req: JsonRpcRequest): Promise<JsonRpcResponse> {
+    const outcome = await Promise.race([
+      p.final.then((r) => ({ done: r })),
+      p.waitForAsk().then(() => ({ done: undefined })),
+    ]);
+    if (outcome.done !== undefined) return { ...outcome.done, id: req.id };
+    if (this.table.size >= this.maxPending) {
+      p.abort.abort();
+      throw new WardenError('ERR_SESSION_LIMIT', 'too many requests waiting for client input');
+    }
+    const token = randomBytes(24).toString('base64url');
+    this.table.set(token, p);
+    p.timer = setTimeout(() => {
+      if (this.table.get(token) === p) {
+        this.table.delete(token);
+        p.abort.abort();
+      }
+    }, this.ttlMs);
+    p.timer.unref();
+    p.final.catch(() => undefined);
+    const inputRequests: Record<string, unknown> = {};
+    for (const a of p.asked)
+      inputRequests[a.key] =
+        a.params === undefined ? { method: a.method } : { method: a.method, params: a.params };
+    return resultResponse(req.id, { resultType: 'input_required', inputRequests, requestState: token });
+  }
+
+  /** Cancels every waiting request (shutdown). */
+  close(): void {
+    for (const p of this.table.values()) {
+      clearTimeout(p.timer);
+      p.abort.abort();
+    }
+    this.table.clear();
+  }
+}
