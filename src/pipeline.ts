@@ -12,7 +12,7 @@ import { WardenError, toWardenError } from './core/errors.js';
 import { ANONYMOUS, decide } from './core/exchange.js';
 import type { AuditRecord, Exchange, Principal, Stage } from './core/exchange.js';
 import { newExchangeId, newSessionId } from './core/ids.js';
-import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from './core/jsonrpc.js';
+import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from './core/jsonrpc.js';
 import { isRequest, isResponse, kindOf, resultResponse } from './core/jsonrpc.js';
 import type { Logger } from './core/log.js';
 import { toJsonRpcError } from './core/mapper.js';
@@ -50,6 +50,31 @@ function toolOf(msg: JsonRpcMessage): string | undefined {
   if (msg.method !== 'tools/call' && msg.method !== 'prompts/get') return undefined;
   const n = msg.params?.name;
   return typeof n === 'string' ? n.slice(0, 256) : undefined;
+}
+
+/** 2026-07-28 results whose schema requires `ttlMs` and `cacheScope` (SEP-2549). */
+const CACHEABLE: ReadonlySet<string> = new Set([
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+]);
+
+/**
+ * A result as a 2026-07-28 client expects it: `resultType` always, and for cacheable methods
+ * `ttlMs: 0` and `cacheScope: "private"` unless the upstream set them. Private and uncached because
+ * what a principal may see is decided per principal.
+ */
+function modernResult(method: string, res: JsonRpcResponse): JsonRpcResponse {
+  if (!('result' in res)) return res;
+  const r: Record<string, unknown> = { ...res.result };
+  r.resultType ??= 'complete';
+  if (CACHEABLE.has(method) && r.resultType === 'complete') {
+    if (typeof r.ttlMs !== 'number') r.ttlMs = 0;
+    if (r.cacheScope !== 'public' && r.cacheScope !== 'private') r.cacheScope = 'private';
+  }
+  return { ...res, result: r };
 }
 
 /** Builds the pipeline from compiled config. */
@@ -220,12 +245,12 @@ export function createPipeline(
         return;
       }
       // 2026-07-28: closing the response stream cancels the request.
-      const res = await withAbandon(channel, session, req, () => dispatch(upstreams, session, req, channel));
-      channel.end(
-        'result' in res && res.result.resultType === undefined
-          ? { ...res, result: { ...res.result, resultType: 'complete' } }
-          : res,
-      );
+      // 2026-07-28: closing the response stream cancels the request; ids are not unique across
+      // sessionless clients, so cancellation follows this exchange, never the JSON-RPC id.
+      const abort = new AbortController();
+      channel.onAbandon(() => abort.abort());
+      const res = await dispatch(upstreams, session, req, { channel, signal: abort.signal });
+      channel.end(modernResult(req.method, res));
       return;
     }
     if (req.method === 'initialize') {
@@ -255,17 +280,7 @@ export function createPipeline(
     }
     const session = ex.session as ClientSession | undefined;
     if (session === undefined) throw new WardenError('ERR_SESSION_NOT_INITIALIZED');
-    channel.end(await dispatch(upstreams, session, req, channel));
-  }
-
-  function withAbandon<T>(
-    channel: ClientChannel,
-    session: ClientSession,
-    req: JsonRpcRequest,
-    run: () => Promise<T>,
-  ): Promise<T> {
-    channel.onAbandon(() => session.cancel(req.id));
-    return run();
+    channel.end(await dispatch(upstreams, session, req, { channel }));
   }
 
   async function handleNotification(ex: Exchange, n: JsonRpcNotification): Promise<void> {
@@ -332,8 +347,11 @@ export function createPipeline(
         if (upstreamStart !== undefined && isRequest(msg)) {
           // The request passed every stage: a failure from here on is the request's JSON-RPC error,
           // not a transport refusal. A lost upstream session ends the downstream session with it.
-          if (we.code === 'ERR_UPSTREAM_SESSION_LOST' && ex.session !== undefined)
-            sessions.end(ex.session as ClientSession, 'upstream');
+          const lost =
+            we.code === 'ERR_UPSTREAM_SESSION_LOST' ||
+            (we.code === 'ERR_UPSTREAM_CRASHED' && inb.endpoint.aggregate === false && ex.era === 'legacy');
+          // A session whose only upstream is gone is ended, so the client starts afresh (404 → initialize).
+          if (lost && ex.session !== undefined) sessions.end(ex.session as ClientSession, 'upstream');
           channel.end(toJsonRpcError(we, id));
         } else {
           channel.reject(we, id);

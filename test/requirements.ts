@@ -78,6 +78,12 @@ export const REQUIREMENTS: readonly Requirement[] = [
     summary: 'unsupported or malformed `MCP-Protocol-Version` gets 400.',
   },
   {
+    id: 'transport:header-mismatch-400',
+    level: 'M',
+    status: 'covered',
+    summary: '(2026-07-28) `Mcp-Method`/`Mcp-Name` that disagree with the body get 400.',
+  },
+  {
     id: 'transport:get-405-or-sse',
     level: 'M',
     status: 'covered',

@@ -37,6 +37,11 @@ const timeouts = z
   .prefault({})
   .meta({ description: 'Upstream timeouts.' });
 
+const protocol = z.enum(['auto', 'legacy', 'modern']).default('auto').meta({
+  description:
+    'Protocol era spoken to the upstream. `auto`: the session era (initialize) when the server accepts it, else 2026-07-28 after server/discover. `legacy`: initialize only. `modern`: 2026-07-28 only (per-request metadata, no session).',
+});
+
 const stdioServer = z
   .strictObject({
     command: z
@@ -65,6 +70,7 @@ const stdioServer = z
       description:
         '`session`: one child per downstream session, reaped with it. `shared`: one child serves every session (requests are multiplexed with rewritten ids).',
     }),
+    protocol,
     timeouts,
   })
   .meta({ description: 'A local MCP server launched as a child process speaking stdio.' });
@@ -72,6 +78,7 @@ const stdioServer = z
 const httpServer = z
   .strictObject({
     url: z.url({ protocol: /^https?$/ }).meta({ description: 'The upstream Streamable HTTP MCP endpoint.' }),
+    protocol,
     timeouts,
   })
   .meta({ description: 'A remote MCP server reached over Streamable HTTP.' });

@@ -15,7 +15,7 @@ export interface HttpErrorReply {
 
 /** The JSON-RPC error response for an error, carrying the code in `data.code`. */
 export function toJsonRpcError(err: WardenError, id?: JsonRpcId | null): JsonRpcErrorResponse {
-  return errorResponse(id ?? null, err.rpcCode, err.message, { code: err.code, ...err.data });
+  return errorResponse(id ?? null, err.rpcCode, err.message, { ...err.data, code: err.code });
 }
 
 /** The HTTP reply for an error. */

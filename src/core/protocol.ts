@@ -68,7 +68,14 @@ export function decodeHeaderValue(value: string): string | undefined {
   if (value.startsWith('=?base64?') && value.endsWith('?=') && value.length >= 11) {
     const b64 = value.slice(9, -2);
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return undefined;
-    return Buffer.from(b64, 'base64').toString('utf8');
+    const bytes = Buffer.from(b64, 'base64');
+    // Only canonical base64 of valid UTF-8: anything else could smuggle two readings of one value.
+    if (bytes.toString('base64') !== b64) return undefined;
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return undefined;
+    }
   }
   // RFC 9110 field values: visible ASCII, space and tab only.
   return /^[\x20-\x7e\t]*$/.test(value) ? value : undefined;
@@ -81,3 +88,10 @@ export function encodeHeaderValue(value: string): string {
     !(value.startsWith('=?base64?') && value.endsWith('?='));
   return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
+
+/** The client capability each server→client request needs. */
+export const CAPABILITY_FOR: Readonly<Record<string, string>> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};

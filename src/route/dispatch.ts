@@ -5,10 +5,18 @@
  */
 import type { ClientChannel } from '../core/channel.js';
 import { WardenError } from '../core/errors.js';
-import type { JsonRpcRequest, JsonRpcResponse, Params } from '../core/jsonrpc.js';
+import type {
+  JsonRpcMessage,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  JsonRpcResult,
+  Params,
+} from '../core/jsonrpc.js';
 import { methodNotFound, resultResponse } from '../core/jsonrpc.js';
 import { META, metaOf } from '../core/protocol.js';
 import { MRTR_METHODS } from './mrtr.js';
+import { templateMatcher } from './template.js';
+import type { TemplateMatcher } from './template.js';
 import type { ClientSession } from './session.js';
 import type { Upstreams } from './upstreams.js';
 
@@ -29,23 +37,89 @@ export function stripModernMeta(params: Params | undefined): Params | undefined 
   return out;
 }
 
+/** How a request is being routed: its reply path and how it can be cancelled. */
+export interface RouteContext {
+  readonly channel?: ClientChannel;
+  /**
+   * Cancels the request (2026-07-28: the client closed the stream). Without a signal, the request
+   * is tracked by its JSON-RPC id so notifications/cancelled can reach it (2025 era: ids are unique
+   * within a session).
+   */
+  readonly signal?: AbortSignal;
+  /** False for Warden's own fan-out sub-requests, which share the client's id. */
+  readonly track?: boolean;
+}
+
+/** Most input_required rounds Warden answers for a session-era client before giving up. */
+const MAX_ROUNDS = 8;
+
+function isInputRequired(res: JsonRpcResponse): res is JsonRpcResult {
+  return 'result' in res && res.result.resultType === 'input_required';
+}
+
+/**
+ * A 2026-07-28 upstream answered a session-era client with input_required: Warden asks the client
+ * each input request as an ordinary server→client request on the call's stream, then retries the
+ * upstream with the answers and the upstream's own requestState.
+ */
+async function bridgeInputRequired(
+  up: Upstreams,
+  session: ClientSession,
+  server: string,
+  req: JsonRpcRequest,
+  params: Params | undefined,
+  first: JsonRpcResult,
+  channel: ClientChannel | undefined,
+  send: (p: Params | undefined) => Promise<JsonRpcResponse>,
+): Promise<JsonRpcResponse> {
+  let res: JsonRpcResponse = first;
+  for (let round = 0; round < MAX_ROUNDS && isInputRequired(res); round++) {
+    const asks = res.result.inputRequests;
+    const answers: Record<string, unknown> = {};
+    if (asks !== null && typeof asks === 'object') {
+      for (const [key, ask] of Object.entries(asks as Record<string, unknown>)) {
+        const a = ask as { method?: unknown; params?: unknown };
+        if (typeof a.method !== 'string') continue;
+        const reply = await session.askClient(
+          a.method,
+          a.params as Params | undefined,
+          channel,
+          up.requestTimeout(server),
+        );
+        if ('result' in reply) answers[key] = reply.result;
+      }
+    }
+    const next: Params = { ...params, inputResponses: answers };
+    if (typeof res.result.requestState === 'string') next.requestState = res.result.requestState;
+    res = await send(next);
+  }
+  if (isInputRequired(res))
+    throw new WardenError('ERR_UPSTREAM_ERA', 'the upstream kept asking for input', { data: { server } });
+  return res;
+}
+
 /** Sends one request to one server of the session and returns the answer with the client's id. */
 export async function forward(
   up: Upstreams,
   session: ClientSession,
   server: string,
   req: JsonRpcRequest,
-  params: Params | undefined,
-  channel: ClientChannel | undefined,
-  track = true,
+  rawParams: Params | undefined,
+  route: RouteContext,
 ): Promise<JsonRpcResponse> {
+  const channel = route.channel;
   const lease = await session.lease(server);
-  if (session.mrtr !== undefined && MRTR_METHODS.has(req.method)) {
-    // 2026-07-28: server requests of a session-era upstream become input_required round trips.
+  const upstreamModern = lease.upstream.info?.era === 'modern';
+  // A 2026 upstream gets the client's own request metadata; a session-era upstream never sees it.
+  const params = upstreamModern ? rawParams : stripModernMeta(rawParams);
+  // Progress and logging of the request go to its reply path, with the client's own progress token.
+  const relay = (m: JsonRpcMessage): void => session.fromUpstream(server, m, lease, channel);
+  if (session.mrtr !== undefined && !upstreamModern && MRTR_METHODS.has(req.method)) {
+    // 2026-07-28 client, session-era upstream: server requests become input_required round trips.
     const mrtr = session.mrtr;
     const owner = `${session.principal.key}|${session.endpoint}`;
-    if (typeof params?.requestState === 'string') return mrtr.resume(owner, req, params);
-    const caps = metaOf(req.params)?.[META.clientCapabilities];
+    if (typeof params?.requestState === 'string') return mrtr.resume(owner, req, params, relay, route.signal);
+    const caps = metaOf(rawParams)?.[META.clientCapabilities];
     const upParams: Params = { ...params };
     delete upParams.inputResponses;
     delete upParams.requestState;
@@ -55,6 +129,8 @@ export async function forward(
       params,
       lease,
       caps !== null && typeof caps === 'object' ? (caps as Record<string, unknown>) : {},
+      relay,
+      route.signal,
       (onMessage, signal) =>
         lease.upstream.request(req.method, upParams, {
           timeoutMs: up.requestTimeout(server),
@@ -63,15 +139,29 @@ export async function forward(
         }),
     );
   }
+  const track = route.signal === undefined && route.track !== false;
   const ac = track ? session.track(req.id) : new AbortController();
+  const onAbort = (): void => ac.abort();
+  route.signal?.addEventListener('abort', onAbort, { once: true });
+  if (route.signal?.aborted === true) ac.abort();
   try {
-    const res = await lease.upstream.request(req.method, params, {
-      timeoutMs: up.requestTimeout(server),
-      signal: ac.signal,
-      onMessage: (m) => session.fromUpstream(server, m, lease, channel),
-    });
+    const send = (p: Params | undefined): Promise<JsonRpcResponse> =>
+      lease.upstream.request(req.method, p, {
+        timeoutMs: up.requestTimeout(server),
+        signal: ac.signal,
+        onMessage: (m) => session.fromUpstream(server, m, lease, channel),
+      });
+    let res = await send(params);
+    if (session.era === 'legacy' && upstreamModern && isInputRequired(res)) {
+      res = await bridgeInputRequired(up, session, server, req, params, res, channel, send);
+    }
+    if (session.era === 'legacy' && 'result' in res && res.result.resultType === 'complete') {
+      const { resultType: _drop, ...rest } = res.result;
+      return { jsonrpc: '2.0', id: req.id, result: rest };
+    }
     return { ...res, id: req.id };
   } finally {
+    route.signal?.removeEventListener('abort', onAbort);
     if (track) session.untrack(req.id, ac);
   }
 }
@@ -88,6 +178,7 @@ async function gather(
   cap: string,
   key: 'tools' | 'prompts' | 'resources' | 'resourceTemplates',
   visit: (server: string, item: Record<string, unknown>) => Record<string, unknown> | undefined,
+  route: RouteContext,
 ): Promise<JsonRpcResponse> {
   const servers = session.servers.filter((s) => capOf(session, up, s, cap));
   const parts = await Promise.allSettled(
@@ -96,7 +187,10 @@ async function gather(
       let cursor: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
         const params = cursor === undefined ? {} : { cursor };
-        const res = await forward(up, session, server, req, params, undefined, false);
+        const res = await forward(up, session, server, req, params, {
+          track: false,
+          ...(route.signal ? { signal: route.signal } : {}),
+        });
         if ('error' in res)
           throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', res.error.message, { data: { server } });
         const list = res.result[key];
@@ -128,20 +222,6 @@ async function gather(
   return resultResponse(req.id, { [key]: merged });
 }
 
-/** Compiles an RFC 6570 URI template into a matcher (simple and reserved expansions). */
-export function templateMatcher(template: string): RegExp {
-  let re = '^';
-  let last = 0;
-  for (const m of template.matchAll(/\{([+#./;?&]?)([^}]*)\}/g)) {
-    re += template.slice(last, m.index).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const op = m[1];
-    re += op === '+' || op === '#' ? '.*' : op === '?' || op === '&' ? '(?:[?&].*)?' : '[^/?#]*';
-    last = m.index + m[0].length;
-  }
-  re += template.slice(last).replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$';
-  return new RegExp(re);
-}
-
 function ownerOfUri(session: ClientSession, up: Upstreams, uri: string): string | undefined {
   const known = session.resourceOwner.get(uri);
   if (known !== undefined) return known;
@@ -161,38 +241,79 @@ function unknownName(kind: string, name: unknown): WardenError {
   );
 }
 
+/** An item with its namespaced name, or undefined when it has no usable name. */
+function renamed(
+  item: Record<string, unknown>,
+  add: (server: string, name: string) => string | undefined,
+  server: string,
+): Record<string, unknown> | undefined {
+  if (typeof item.name !== 'string') return undefined;
+  const name = add(server, item.name);
+  return name === undefined ? undefined : { ...item, name };
+}
+
 /** Routes one request of an aggregate-endpoint session. */
 async function dispatchAggregate(
   up: Upstreams,
   session: ClientSession,
   req: JsonRpcRequest,
   params: Params | undefined,
-  channel: ClientChannel | undefined,
+  route: RouteContext,
 ): Promise<JsonRpcResponse> {
   switch (req.method) {
     case 'tools/list':
-      return gather(up, session, req, 'tools', 'tools', (s, t) =>
-        typeof t.name === 'string' ? { ...t, name: session.tools.add(s, t.name) } : undefined,
+      return gather(
+        up,
+        session,
+        req,
+        'tools',
+        'tools',
+        (s, t) => renamed(t, session.tools.add.bind(session.tools), s),
+        route,
       );
     case 'prompts/list':
-      return gather(up, session, req, 'prompts', 'prompts', (s, p) =>
-        typeof p.name === 'string' ? { ...p, name: session.prompts.add(s, p.name) } : undefined,
+      return gather(
+        up,
+        session,
+        req,
+        'prompts',
+        'prompts',
+        (s, p) => renamed(p, session.prompts.add.bind(session.prompts), s),
+        route,
       );
     case 'resources/list':
-      return gather(up, session, req, 'resources', 'resources', (s, r) => {
-        if (typeof r.uri !== 'string') return undefined;
-        session.resourceOwner.set(r.uri, s);
-        return r;
-      });
+      return gather(
+        up,
+        session,
+        req,
+        'resources',
+        'resources',
+        (s, r) => {
+          if (typeof r.uri !== 'string') return undefined;
+          session.resourceOwner.set(r.uri, s);
+          return r;
+        },
+        route,
+      );
     case 'resources/templates/list': {
-      const seen = new Map<string, RegExp[]>();
-      const res = await gather(up, session, req, 'resources', 'resourceTemplates', (s, t) => {
-        if (typeof t.uriTemplate !== 'string' || typeof t.name !== 'string') return undefined;
-        const list = seen.get(s) ?? [];
-        list.push(templateMatcher(t.uriTemplate));
-        seen.set(s, list);
-        return { ...t, name: session.templates.add(s, t.name) };
-      });
+      const seen = new Map<string, TemplateMatcher[]>();
+      const res = await gather(
+        up,
+        session,
+        req,
+        'resources',
+        'resourceTemplates',
+        (s, t) => {
+          if (typeof t.uriTemplate !== 'string') return undefined;
+          const out = renamed(t, session.templates.add.bind(session.templates), s);
+          if (out === undefined) return undefined;
+          const list = seen.get(s) ?? [];
+          list.push(templateMatcher(t.uriTemplate));
+          seen.set(s, list);
+          return out;
+        },
+        route,
+      );
       for (const [s, ms] of seen) session.templateMatchers.set(s, ms);
       return res;
     }
@@ -203,7 +324,7 @@ async function dispatchAggregate(
         typeof params?.name === 'string' ? table.resolve(params.name, session.serverSet) : undefined;
       if (target === undefined)
         throw unknownName(req.method === 'tools/call' ? 'tool' : 'prompt', params?.name);
-      return forward(up, session, target.server, req, { ...params, name: target.name }, channel);
+      return forward(up, session, target.server, req, { ...params, name: target.name }, route);
     }
     case 'resources/read':
     case 'resources/subscribe':
@@ -211,25 +332,25 @@ async function dispatchAggregate(
       const uri = params?.uri;
       const owner = typeof uri === 'string' ? ownerOfUri(session, up, uri) : undefined;
       if (owner === undefined) throw unknownName('resource', uri);
-      return forward(up, session, owner, req, params, channel);
+      return forward(up, session, owner, req, params, route);
     }
     case 'completion/complete': {
       const ref = params?.ref as Record<string, unknown> | undefined;
       if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
         const t = session.prompts.resolve(ref.name, session.serverSet);
         if (t === undefined) throw unknownName('prompt', ref.name);
-        return forward(up, session, t.server, req, { ...params, ref: { ...ref, name: t.name } }, channel);
+        return forward(up, session, t.server, req, { ...params, ref: { ...ref, name: t.name } }, route);
       }
       if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
         const owner = ownerOfUri(session, up, ref.uri);
         if (owner === undefined) throw unknownName('resource', ref.uri);
-        return forward(up, session, owner, req, params, channel);
+        return forward(up, session, owner, req, params, route);
       }
       throw unknownName('completion reference', undefined);
     }
     case 'logging/setLevel': {
       const targets = session.servers.filter((s) => capOf(session, up, s, 'logging'));
-      await Promise.allSettled(targets.map((s) => forward(up, session, s, req, params, undefined, false)));
+      await Promise.allSettled(targets.map((s) => forward(up, session, s, req, params, { track: false })));
       return resultResponse(req.id, {});
     }
     default:
@@ -242,12 +363,12 @@ export async function dispatch(
   up: Upstreams,
   session: ClientSession,
   req: JsonRpcRequest,
-  channel: ClientChannel | undefined,
+  route: RouteContext,
 ): Promise<JsonRpcResponse> {
   if (req.method === 'ping') return resultResponse(req.id, {});
-  const params = session.era === 'modern' ? stripModernMeta(req.params) : req.params;
-  if (session.aggregate) return dispatchAggregate(up, session, req, params, channel);
+  const params = req.params;
+  if (session.aggregate) return dispatchAggregate(up, session, req, params, route);
   const server = session.servers[0];
   if (server === undefined) throw new WardenError('ERR_TRANSPORT_NOT_FOUND');
-  return forward(up, session, server, req, params, channel);
+  return forward(up, session, server, req, params, route);
 }

@@ -14,19 +14,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { WardenError } from '../core/errors.js';
+import { CAPABILITY_FOR } from '../core/protocol.js';
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, Params } from '../core/jsonrpc.js';
 import { errorResponse, isRequest, resultResponse } from '../core/jsonrpc.js';
 import type { Lease } from './upstreams.js';
 
 /** Methods on which a 2026-07-28 server may answer `input_required`. */
 export const MRTR_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
-
-/** Client capability each bridged server request needs. */
-const NEEDS: Readonly<Record<string, string>> = {
-  'sampling/createMessage': 'sampling',
-  'elicitation/create': 'elicitation',
-  'roots/list': 'roots',
-};
 
 interface Asked {
   readonly key: string;
@@ -41,20 +35,35 @@ class Pending {
   private wake: (() => void) | undefined;
   private n = 0;
   timer: NodeJS.Timeout | undefined;
+  /** The upstream request's answer; set right after the request is sent. */
+  final: Promise<JsonRpcResponse> = Promise.resolve({ jsonrpc: '2.0', id: 0, result: {} });
 
   constructor(
     readonly owner: string,
     readonly bind: string,
     readonly lease: Lease,
-    readonly final: Promise<JsonRpcResponse>,
     readonly abort: AbortController,
     private readonly capabilities: Record<string, unknown>,
   ) {}
 
+  /** Where progress and logging of the request go: the reply path of the current round. */
+  relay: ((msg: JsonRpcMessage) => void) | undefined;
+  /** The progress token of the current round's client request, if it asked for progress. */
+  progressToken: unknown;
+
   /** Receives a server→client message of the waiting request. */
   onMessage(msg: JsonRpcMessage): void {
-    if (!isRequest(msg)) return; // Progress and logging have no stream to ride on between round trips.
-    const need = NEEDS[msg.method];
+    if (!isRequest(msg)) {
+      if ('method' in msg && msg.method === 'notifications/progress') {
+        // Each round is a new client request with its own token; progress follows the latest.
+        if (this.progressToken === undefined) return;
+        this.relay?.({ ...msg, params: { ...msg.params, progressToken: this.progressToken } });
+        return;
+      }
+      this.relay?.(msg);
+      return;
+    }
+    const need = CAPABILITY_FOR[msg.method];
     if (need === undefined || this.capabilities[need] === undefined) {
       void this.lease.upstream
         .respond(errorResponse(msg.id, -32601, `client does not support ${msg.method}`))
@@ -109,19 +118,25 @@ export class MrtrBridge {
     params: Params | undefined,
     lease: Lease,
     capabilities: Record<string, unknown>,
+    relay: (m: JsonRpcMessage) => void,
+    signal: AbortSignal | undefined,
     send: (onMessage: (m: JsonRpcMessage) => void, signal: AbortSignal) => Promise<JsonRpcResponse>,
   ): Promise<JsonRpcResponse> {
     const abort = new AbortController();
-    let pending: Pending | undefined;
-    const queued: JsonRpcMessage[] = [];
-    const final = send((m) => (pending === undefined ? queued.push(m) : pending.onMessage(m)), abort.signal);
-    pending = new Pending(owner, digest(req.method, params), lease, final, abort, capabilities);
-    for (const m of queued) pending.onMessage(m);
-    return this.settle(pending, req);
+    const pending = new Pending(owner, digest(req.method, params), lease, abort, capabilities);
+    this.round(pending, req, relay);
+    pending.final = send((m) => pending.onMessage(m), abort.signal);
+    return this.settle(pending, req, signal);
   }
 
   /** Continues a request from a client retry carrying `requestState` and `inputResponses`. */
-  async resume(owner: string, req: JsonRpcRequest, params: Params | undefined): Promise<JsonRpcResponse> {
+  async resume(
+    owner: string,
+    req: JsonRpcRequest,
+    params: Params | undefined,
+    relay: (m: JsonRpcMessage) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<JsonRpcResponse> {
     const state = params?.requestState;
     const p = typeof state === 'string' ? this.table.get(state) : undefined;
     if (p === undefined || p.owner !== owner || p.bind !== digest(req.method, params)) {
@@ -135,6 +150,7 @@ export class MrtrBridge {
     }
     this.table.delete(state as string);
     clearTimeout(p.timer);
+    this.round(p, req, relay);
     const responses = params?.inputResponses;
     const answers =
       responses !== null && typeof responses === 'object' ? (responses as Record<string, unknown>) : {};
@@ -149,14 +165,36 @@ export class MrtrBridge {
     }
     // What the client did not answer is asked again, as the specification suggests.
     p.asked.push(...still);
-    return this.settle(p, req);
+    return this.settle(p, req, signal);
   }
 
-  private async settle(p: Pending, req: JsonRpcRequest): Promise<JsonRpcResponse> {
-    const outcome = await Promise.race([
-      p.final.then((r) => ({ done: r })),
-      p.waitForAsk().then(() => ({ done: undefined })),
-    ]);
+  /** Points the pending request's progress and logging at this round's client request. */
+  private round(p: Pending, req: JsonRpcRequest, relay: (m: JsonRpcMessage) => void): void {
+    p.relay = relay;
+    const meta = req.params?._meta;
+    p.progressToken =
+      meta !== null && typeof meta === 'object' ? (meta as Record<string, unknown>).progressToken : undefined;
+  }
+
+  private async settle(
+    p: Pending,
+    req: JsonRpcRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<JsonRpcResponse> {
+    // The client closing this round's stream cancels the whole upstream request (2026-07-28).
+    const onAbort = (): void => p.abort.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) p.abort.abort();
+    let outcome: { done: JsonRpcResponse | undefined };
+    try {
+      outcome = await Promise.race([
+        p.final.then((r) => ({ done: r })),
+        p.waitForAsk().then(() => ({ done: undefined })),
+      ]);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    p.relay = undefined;
     if (outcome.done !== undefined) return { ...outcome.done, id: req.id };
     if (this.table.size >= this.maxPending) {
       p.abort.abort();

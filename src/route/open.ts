@@ -140,6 +140,8 @@ export async function discover(
   const serverInfo = objectOr(base.serverInfo);
   const out: Record<string, unknown> = {
     resultType: 'complete',
+    ttlMs: 0,
+    cacheScope: 'private',
     supportedVersions: [...SUPPORTED_VERSIONS],
     capabilities: base.capabilities,
     _meta: {

@@ -4,7 +4,8 @@
  * tables of the aggregate endpoint. Sessionless 2026-era clients share one of these per endpoint.
  */
 import type { ClientChannel, ClientSink } from '../core/channel.js';
-import type { WardenError } from '../core/errors.js';
+import { WardenError } from '../core/errors.js';
+import { CAPABILITY_FOR } from '../core/protocol.js';
 import type { Principal } from '../core/exchange.js';
 import type {
   JsonRpcId,
@@ -19,6 +20,7 @@ import { idKey } from '../transport/upstream.js';
 import type { ClientHello, UpstreamInfo } from '../transport/upstream.js';
 import { MrtrBridge } from './mrtr.js';
 import { NameTable } from './naming.js';
+import type { TemplateMatcher } from './template.js';
 import type { Lease, LeaseListener, Upstreams } from './upstreams.js';
 
 /** Hook through which every server→client message passes before delivery (response stages). */
@@ -75,11 +77,13 @@ export class ClientSession implements LeaseListener {
   /** Resource URI → owning server (aggregate endpoint). */
   readonly resourceOwner = new Map<string, string>();
   /** Server → compiled URI-template matchers (aggregate endpoint). */
-  readonly templateMatchers = new Map<string, RegExp[]>();
+  readonly templateMatchers = new Map<string, TemplateMatcher[]>();
   private readonly leases = new Map<string, Lease>();
   private readonly pendingLeases = new Map<string, Promise<Lease>>();
   private readonly dead = new Map<string, WardenError>();
   private readonly serverRequests = new Map<string, ServerRequest>();
+  /** Questions Warden itself asks the client (bridging a 2026 upstream's input_required). */
+  private readonly localAsks = new Map<string, (r: JsonRpcResponse) => void>();
   private readonly inflight = new Map<string, AbortController>();
   private nextServerRequest = 1;
   private closedValue = false;
@@ -172,8 +176,11 @@ export class ClientSession implements LeaseListener {
 
   /** LeaseListener: a connection ended. */
   onClose(server: string, err: WardenError | undefined): void {
+    const shared = this.leases.get(server)?.shared ?? false;
     this.leases.delete(server);
-    if (err !== undefined) this.dead.set(server, err);
+    // A private connection that failed stays failed for this session; a shared one is restarted
+    // for whoever leases it next, this session included.
+    if (err !== undefined && !shared) this.dead.set(server, err);
     for (const [k, r] of this.serverRequests) if (r.server === server) this.serverRequests.delete(k);
   }
 
@@ -187,6 +194,14 @@ export class ClientSession implements LeaseListener {
     if (isRequest(msg)) {
       if (msg.method === 'ping') {
         void lease.upstream.respond({ jsonrpc: '2.0', id: msg.id, result: {} }).catch(() => undefined);
+        return;
+      }
+      const need = CAPABILITY_FOR[msg.method];
+      if (need !== undefined && this.hello.capabilities[need] === undefined) {
+        // A shared upstream was told Warden can relay this; this client said it cannot answer it.
+        void lease.upstream
+          .respond(errorResponse(msg.id, -32601, `client does not support ${msg.method}`))
+          .catch(() => undefined);
         return;
       }
       if (this.era === 'modern' || this.serverRequests.size >= MAX_SERVER_REQUESTS) {
@@ -215,10 +230,47 @@ export class ClientSession implements LeaseListener {
     else this.sink?.push(final);
   }
 
+  /**
+   * Asks the client a server→client request on Warden's own behalf (sampling, elicitation, roots
+   * that a 2026-07-28 upstream asked for inside an input_required result) and waits for the answer.
+   */
+  askClient(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    channel: ClientChannel | undefined,
+    timeoutMs: number,
+  ): Promise<JsonRpcResponse> {
+    const id = `w${this.nextServerRequest++}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.localAsks.delete(id);
+        reject(
+          new WardenError('ERR_UPSTREAM_TIMEOUT', `the client did not answer ${method}`, {
+            data: { method },
+          }),
+        );
+      }, timeoutMs);
+      this.localAsks.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      const msg: JsonRpcRequest =
+        params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+      if (channel?.open === true) channel.send(msg);
+      else this.sink?.push(msg);
+    });
+  }
+
   /** Relays the client's answer to a server→client request; false when no such request is waiting. */
   async answer(msg: JsonRpcResponse): Promise<boolean> {
     const id = msg.id;
     if (typeof id !== 'string') return false;
+    const local = this.localAsks.get(id);
+    if (local !== undefined) {
+      this.localAsks.delete(id);
+      local(msg);
+      return true;
+    }
     const r = this.serverRequests.get(id);
     if (r === undefined) return false;
     this.serverRequests.delete(id);
@@ -242,6 +294,7 @@ export class ClientSession implements LeaseListener {
     for (const ac of this.inflight.values()) ac.abort();
     this.inflight.clear();
     this.serverRequests.clear();
+    this.localAsks.clear();
     this.sink?.close();
     this.mrtr?.close();
     const pending = [...this.pendingLeases.values()];

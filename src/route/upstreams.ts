@@ -6,7 +6,7 @@
  */
 import { WardenError } from '../core/errors.js';
 import type { JsonRpcNotification, JsonRpcRequest } from '../core/jsonrpc.js';
-import { isRequest } from '../core/jsonrpc.js';
+import { errorResponse, isRequest } from '../core/jsonrpc.js';
 import type { Logger } from '../core/log.js';
 import { isStdioServer } from '../config/schema.js';
 import type { ServerConfig, StdioServerConfig } from '../config/schema.js';
@@ -183,7 +183,7 @@ export class Upstreams {
     const lease: Lease = { server, upstream: up, shared: false, release: () => up.close() };
     holder.lease = lease;
     try {
-      await up.connect(hello, cfg.timeouts.connectMs);
+      await up.connect(hello, cfg.timeouts.connectMs, cfg.protocol);
     } catch (err) {
       await up.close();
       throw err;
@@ -197,6 +197,14 @@ export class Upstreams {
       const fresh = new SharedEntry(server, undefined);
       const up = this.create(server, {
         onMessage: (m) => {
+          if (isRequest(m)) {
+            // A server request nobody can be named for must not reach every session sharing the
+            // connection (each would answer it): it is refused once instead.
+            void up
+              .respond(errorResponse(m.id, -32601, 'no single client session owns this request'))
+              .catch(() => undefined);
+            return;
+          }
           for (const [l, lease] of fresh.listeners) l.onMessage(server, m, lease);
         },
         onClose: (e) => {
@@ -205,8 +213,10 @@ export class Upstreams {
         },
       });
       fresh.upstream = up;
-      const timeout = this.configOf(server)?.timeouts.connectMs ?? 10_000;
-      fresh.ready = up.connect(wardenHello(this.version), timeout).then(() => undefined);
+      const scfg = this.configOf(server);
+      fresh.ready = up
+        .connect(wardenHello(this.version), scfg?.timeouts.connectMs ?? 10_000, scfg?.protocol)
+        .then(() => undefined);
       fresh.ready.catch(() => {
         if (this.sharedConns.get(server) === fresh) this.sharedConns.delete(server);
         void up.close();

@@ -31,6 +31,7 @@ export class SessionStore<S extends StoredSession> {
   private readonly byKey = new Map<string, S>();
   private readonly perPrincipal = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(
     private readonly limits: SessionLimits,
@@ -45,8 +46,9 @@ export class SessionStore<S extends StoredSession> {
     return this.byKey.size;
   }
 
+  /** The store key: length-prefixed so no principal key and id can forge another pair's key. */
   private static key(principalKey: string, id: string): string {
-    return `${principalKey}:${id}`;
+    return `${principalKey.length}:${principalKey}:${id}`;
   }
 
   /** Throws ERR_SESSION_LIMIT when one more session for this principal would pass a cap. */
@@ -100,7 +102,9 @@ export class SessionStore<S extends StoredSession> {
     if (n <= 0) this.perPrincipal.delete(s.principal.key);
     else this.perPrincipal.set(s.principal.key, n);
     this.onEnd(s, reason);
-    void s.close();
+    const p = s.close().catch(() => undefined);
+    this.closing.add(p);
+    void p.then(() => this.closing.delete(p));
     return true;
   }
 
@@ -118,8 +122,7 @@ export class SessionStore<S extends StoredSession> {
   /** Ends every session and stops the reaper. */
   async closeAll(): Promise<void> {
     clearInterval(this.timer);
-    const all = [...this.byKey.values()];
-    for (const s of all) this.end(s, 'shutdown');
-    await Promise.allSettled(all.map((s) => s.close()));
+    for (const s of [...this.byKey.values()]) this.end(s, 'shutdown');
+    await Promise.allSettled([...this.closing]);
   }
 }

@@ -50,6 +50,7 @@ export class SseDecoder {
 
   /** Feeds a chunk of decoded text. */
   push(chunk: string): void {
+    if (chunk === '') return;
     let text = chunk;
     // A CR at the end of the previous chunk may pair with an LF at the start of this one.
     if (this.sawCr && text.startsWith('\n')) text = text.slice(1);
@@ -111,7 +112,7 @@ export class SseDecoder {
     switch (field) {
       case 'data':
         this.data.push(value);
-        this.dataLen += value.length + 1;
+        this.dataLen += Buffer.byteLength(value) + 1;
         if (this.dataLen > this.maxEventBytes) this.tooLarge();
         break;
       case 'event':

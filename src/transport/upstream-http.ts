@@ -9,10 +9,18 @@ import type { Dispatcher } from 'undici';
 import { WardenError } from '../core/errors.js';
 import type { JsonRpcMessage, JsonRpcResponse, Params } from '../core/jsonrpc.js';
 import { parseMessage } from '../core/jsonrpc.js';
+import { LATEST_MODERN, NAME_SOURCE, encodeHeaderValue } from '../core/protocol.js';
 import type { Logger } from '../core/log.js';
 import { SseDecoder } from './sse.js';
-import { RpcBook, infoFromInitialize, initializeParams } from './upstream.js';
-import type { ClientHello, RequestOptions, Upstream, UpstreamEvents, UpstreamInfo } from './upstream.js';
+import { RpcBook, handshake, withModernMeta } from './upstream.js';
+import type {
+  ClientHello,
+  EraMode,
+  RequestOptions,
+  Upstream,
+  UpstreamEvents,
+  UpstreamInfo,
+} from './upstream.js';
 
 /** Settings of one remote upstream. */
 export interface HttpTarget {
@@ -81,6 +89,8 @@ export class HttpUpstream implements Upstream {
   private protocolVersion: string | undefined;
   private readonly inflight = new Map<number, AbortController>();
   private getStream: AbortController | undefined;
+  /** 2026-07-28 request metadata, once the upstream turned out to be a 2026-era server. */
+  private modern: Record<string, unknown> | undefined;
 
   constructor(
     readonly server: string,
@@ -100,14 +110,21 @@ export class HttpUpstream implements Upstream {
     return this.closedValue;
   }
 
-  private headers(extra?: Record<string, string>): Record<string, string> {
+  private headers(msg?: JsonRpcMessage): Record<string, string> {
     const h: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
-      ...extra,
     };
     if (this.sessionId !== undefined) h['mcp-session-id'] = this.sessionId;
     if (this.protocolVersion !== undefined) h['mcp-protocol-version'] = this.protocolVersion;
+    if (this.modern !== undefined && msg !== undefined && 'method' in msg) {
+      // 2026-07-28: the body's method and name are mirrored into headers for intermediaries.
+      h['mcp-protocol-version'] = LATEST_MODERN;
+      h['mcp-method'] = msg.method;
+      const field = NAME_SOURCE[msg.method];
+      const v = field === undefined ? undefined : msg.params?.[field];
+      if (typeof v === 'string') h['mcp-name'] = encodeHeaderValue(v);
+    }
     return h;
   }
 
@@ -120,7 +137,7 @@ export class HttpUpstream implements Upstream {
       return await this.pool.request({
         path: this.path(),
         method: 'POST',
-        headers: this.headers(),
+        headers: this.headers(msg),
         body: JSON.stringify(msg),
         signal,
       });
@@ -186,17 +203,34 @@ export class HttpUpstream implements Upstream {
     });
   }
 
-  async connect(hello: ClientHello, timeoutMs: number): Promise<UpstreamInfo> {
-    const res = await this.request('initialize', initializeParams(hello), { timeoutMs });
-    const info = infoFromInitialize(this.server, res);
+  async connect(hello: ClientHello, timeoutMs: number, mode: EraMode = 'auto'): Promise<UpstreamInfo> {
+    const info = await handshake(this.server, hello, timeoutMs, mode, {
+      request: (m, p, o) => this.request(m, p, o),
+      notify: (m) => this.notify(m),
+      onLegacy: (i) => {
+        this.protocolVersion = i.protocolVersion;
+      },
+      setModern: (meta) => {
+        this.modern = meta;
+        this.sessionId = undefined;
+        this.protocolVersion = undefined;
+      },
+    });
     this.infoValue = info;
-    this.protocolVersion = info.protocolVersion;
-    await this.notify('notifications/initialized');
-    this.openGetStream();
+    if (info.era === 'legacy') this.openGetStream();
     return info;
   }
 
-  request(method: string, params: Params | undefined, opts: RequestOptions): Promise<JsonRpcResponse> {
+  request(method: string, rawParams: Params | undefined, opts: RequestOptions): Promise<JsonRpcResponse> {
+    const params = this.modern === undefined ? rawParams : withModernMeta(rawParams, this.modern);
+    // A request cancelled before it left is never sent (the upstream would run it for nothing).
+    if (opts.signal?.aborted === true) {
+      return Promise.reject(
+        new WardenError('ERR_CANCELLED', 'request cancelled by the client', {
+          data: { server: this.server },
+        }),
+      );
+    }
     if (this.closedValue) {
       return Promise.reject(
         new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, {
@@ -220,6 +254,12 @@ export class HttpUpstream implements Upstream {
         if (method === 'initialize') {
           const sid = headerOf(res.headers, 'mcp-session-id');
           if (sid !== undefined) this.sessionId = sid;
+        }
+        const ct = headerOf(res.headers, 'content-type') ?? '';
+        if (res.statusCode >= 400 && this.modern !== undefined && ct.startsWith('application/json')) {
+          // A 2026-07-28 server answers protocol errors with 4xx and a JSON-RPC error body.
+          await this.consume(res, id);
+          return;
         }
         if (res.statusCode >= 400) {
           await res.body.dump().catch(() => undefined);

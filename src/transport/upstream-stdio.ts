@@ -10,8 +10,15 @@ import { WardenError } from '../core/errors.js';
 import type { JsonRpcMessage, JsonRpcResponse, Params } from '../core/jsonrpc.js';
 import { parseMessage } from '../core/jsonrpc.js';
 import type { Logger } from '../core/log.js';
-import { RpcBook, infoFromInitialize, initializeParams } from './upstream.js';
-import type { ClientHello, RequestOptions, Upstream, UpstreamEvents, UpstreamInfo } from './upstream.js';
+import { RpcBook, handshake, withModernMeta } from './upstream.js';
+import type {
+  ClientHello,
+  EraMode,
+  RequestOptions,
+  Upstream,
+  UpstreamEvents,
+  UpstreamInfo,
+} from './upstream.js';
 
 /** How to launch one stdio server. */
 export interface StdioLaunch {
@@ -84,6 +91,8 @@ export class StdioUpstream implements Upstream {
   private infoValue: UpstreamInfo | undefined;
   private closedValue = false;
   private exitPromise: Promise<void> | undefined;
+  /** 2026-07-28 request metadata, once the upstream turned out to be a 2026-era server. */
+  private modern: Record<string, unknown> | undefined;
 
   constructor(
     readonly server: string,
@@ -193,17 +202,29 @@ export class StdioUpstream implements Upstream {
     child.stdin.write(JSON.stringify(msg) + '\n');
   }
 
-  async connect(hello: ClientHello, timeoutMs: number): Promise<UpstreamInfo> {
+  async connect(hello: ClientHello, timeoutMs: number, mode: EraMode = 'auto'): Promise<UpstreamInfo> {
     this.start();
-    const res = await this.request('initialize', initializeParams(hello), { timeoutMs });
-    const info = infoFromInitialize(this.server, res);
-    this.infoValue = info;
-    await this.notify('notifications/initialized');
-    return info;
+    this.infoValue = await handshake(this.server, hello, timeoutMs, mode, {
+      request: (m, p, o) => this.request(m, p, o),
+      notify: (m) => this.notify(m),
+      setModern: (meta) => {
+        this.modern = meta;
+      },
+    });
+    return this.infoValue;
   }
 
   request(method: string, params: Params | undefined, opts: RequestOptions): Promise<JsonRpcResponse> {
-    const { msg, done } = this.book.open(method, params, opts, (id) => {
+    const sendParams = this.modern === undefined ? params : withModernMeta(params, this.modern);
+    // A request cancelled before it left is never sent (the upstream would run it for nothing).
+    if (opts.signal?.aborted === true) {
+      return Promise.reject(
+        new WardenError('ERR_CANCELLED', 'request cancelled by the client', {
+          data: { server: this.server },
+        }),
+      );
+    }
+    const { msg, done } = this.book.open(method, sendParams, opts, (id) => {
       if (!this.closedValue)
         this.writeQuiet({
           jsonrpc: '2.0',

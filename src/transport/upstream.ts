@@ -14,7 +14,7 @@ import type {
   Params,
 } from '../core/jsonrpc.js';
 import { isRequest } from '../core/jsonrpc.js';
-import { LATEST_LEGACY, LEGACY_VERSIONS } from '../core/protocol.js';
+import { LATEST_LEGACY, LATEST_MODERN, LEGACY_VERSIONS, META } from '../core/protocol.js';
 import type { Era } from '../core/protocol.js';
 
 /** What an upstream said about itself at initialize (or server/discover). */
@@ -32,6 +32,9 @@ export interface ClientHello {
   readonly capabilities: Record<string, unknown>;
   readonly clientInfo: Record<string, unknown>;
 }
+
+/** Which era to speak to an upstream: see the `protocol` config key. */
+export type EraMode = 'auto' | 'legacy' | 'modern';
 
 /** Options of one upstream request. */
 export interface RequestOptions {
@@ -56,8 +59,8 @@ export interface Upstream {
   readonly server: string;
   /** Set once connect() succeeded. */
   readonly info: UpstreamInfo | undefined;
-  /** Handshake (initialize + notifications/initialized). */
-  connect(hello: ClientHello, timeoutMs: number): Promise<UpstreamInfo>;
+  /** Handshake: initialize + notifications/initialized, or server/discover in the 2026 era. */
+  connect(hello: ClientHello, timeoutMs: number, mode?: EraMode): Promise<UpstreamInfo>;
   /** Sends a request with a fresh upstream id; resolves with the response, id restored by the caller. */
   request(method: string, params: Params | undefined, opts: RequestOptions): Promise<JsonRpcResponse>;
   /** Sends a notification. */
@@ -279,9 +282,105 @@ export function infoFromInitialize(server: string, res: JsonRpcResponse): Upstre
   };
 }
 
+/** The per-request `_meta` a 2026-07-28 upstream needs, from a client hello. */
+export function modernMeta(hello: ClientHello): Record<string, unknown> {
+  return {
+    [META.protocolVersion]: LATEST_MODERN,
+    [META.clientInfo]: hello.clientInfo,
+    [META.clientCapabilities]: hello.capabilities,
+  };
+}
+
+/** Params with the 2026 request metadata added; values the client sent itself win. */
+export function withModernMeta(params: Params | undefined, meta: Record<string, unknown>): Params {
+  const own = params?._meta;
+  const mine =
+    own !== null && typeof own === 'object' && !Array.isArray(own) ? (own as Record<string, unknown>) : {};
+  return { ...params, _meta: { ...meta, ...mine } };
+}
+
+/** Reads a server/discover result into UpstreamInfo; anything else is ERR_UPSTREAM_PROTOCOL. */
+export function infoFromDiscover(server: string, res: JsonRpcResponse): UpstreamInfo {
+  const r = 'result' in res ? res.result : undefined;
+  const versions = r?.supportedVersions;
+  if (r === undefined || !Array.isArray(versions) || !versions.includes(LATEST_MODERN)) {
+    throw new WardenError(
+      'ERR_UPSTREAM_PROTOCOL',
+      `upstream ${server} speaks neither initialize nor 2026-07-28 server/discover`,
+      {
+        data: { server },
+      },
+    );
+  }
+  const caps = r.capabilities;
+  const meta = r._meta;
+  const si =
+    (meta !== null && typeof meta === 'object'
+      ? (meta as Record<string, unknown>)['io.modelcontextprotocol/serverInfo']
+      : undefined) ?? r.serverInfo;
+  return {
+    protocolVersion: LATEST_MODERN,
+    era: 'modern',
+    capabilities: caps !== null && typeof caps === 'object' ? (caps as Record<string, unknown>) : {},
+    serverInfo: si !== null && typeof si === 'object' ? (si as Record<string, unknown>) : {},
+    instructions: typeof r.instructions === 'string' ? r.instructions : undefined,
+  };
+}
+
+/**
+ * The era handshake shared by both connectors: initialize first (unless `modern`), and on refusal
+ * (unless `legacy`) server/discover with 2026 metadata. `setModern` switches the connector to
+ * per-request metadata before the probe.
+ */
+export async function handshake(
+  server: string,
+  hello: ClientHello,
+  timeoutMs: number,
+  mode: EraMode,
+  ops: {
+    request: (method: string, params: Params | undefined, opts: RequestOptions) => Promise<JsonRpcResponse>;
+    notify: (method: string) => Promise<void>;
+    setModern: (meta: Record<string, unknown>) => void;
+    /** Called with the negotiated session-era facts before notifications/initialized goes out. */
+    onLegacy?: (info: UpstreamInfo) => void;
+  },
+): Promise<UpstreamInfo> {
+  let legacyError: unknown;
+  if (mode !== 'modern') {
+    try {
+      const res = await ops.request('initialize', initializeParams(hello), { timeoutMs });
+      const info = infoFromInitialize(server, res);
+      ops.onLegacy?.(info);
+      await ops.notify('notifications/initialized');
+      return info;
+    } catch (err) {
+      if (
+        mode === 'legacy' ||
+        (err instanceof WardenError &&
+          (err.code === 'ERR_UPSTREAM_CRASHED' || err.code === 'ERR_UPSTREAM_TIMEOUT'))
+      )
+        throw err;
+      legacyError = err;
+    }
+  }
+  ops.setModern(modernMeta(hello));
+  try {
+    return infoFromDiscover(server, await ops.request('server/discover', {}, { timeoutMs }));
+  } catch (err) {
+    throw legacyError ?? err;
+  }
+}
+
 /** The default hello Warden uses for connections it owns (shared children). */
 export function wardenHello(version: string): ClientHello {
-  return { protocolVersion: LATEST_LEGACY, capabilities: {}, clientInfo: { name: 'mcp-warden', version } };
+  // Shared connections serve many clients: Warden declares what it can relay (to the one client a
+  // request is attributed to, or through Multi Round-Trip Requests), and refuses per request what
+  // that client did not declare.
+  return {
+    protocolVersion: LATEST_LEGACY,
+    capabilities: { sampling: {}, elicitation: {}, roots: {} },
+    clientInfo: { name: 'mcp-warden', version },
+  };
 }
 
 /** A JSON-RPC id as a map key. */

@@ -463,10 +463,10 @@ describe('property: valid messages round-trip', () => {
   );
 
   const cases: [string, fc.Arbitrary<JsonRpcMessage>, 'request' | 'notification' | 'response'][] = [
-    ['requests', request as fc.Arbitrary<JsonRpcMessage>, 'request'],
-    ['notifications', notification as fc.Arbitrary<JsonRpcMessage>, 'notification'],
-    ['results', result as fc.Arbitrary<JsonRpcMessage>, 'response'],
-    ['errors', error as fc.Arbitrary<JsonRpcMessage>, 'response'],
+    ['requests', request, 'request'],
+    ['notifications', notification, 'notification'],
+    ['results', result, 'response'],
+    ['errors', error, 'response'],
   ];
   for (const [name, arb, kind] of cases) {
     it(`${name} parse back to themselves with the right kind`, () => {

@@ -86,7 +86,11 @@ export const INIT = {
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'test', version: '1' } },
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: { sampling: {}, elicitation: {}, roots: {} },
+    clientInfo: { name: 'test', version: '1' },
+  },
 } as const;
 
 /** Opens a 2025-era session on an endpoint and returns its id. */

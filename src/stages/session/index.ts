@@ -22,7 +22,10 @@ export function verifySession(ex: Exchange, lookup: SessionLookup, id: string | 
   // Ids Warden mints are base64url; anything else cannot be one of ours.
   if (id.length > 128 || !/^[\x21-\x7e]+$/.test(id)) throw new WardenError('ERR_SESSION_UNKNOWN');
   const s = lookup(ex.principal.key, id);
-  if (s === undefined || s.endpoint !== ex.endpoint) throw new WardenError('ERR_SESSION_UNKNOWN');
+  // The store is keyed by principal already; checking the owner again costs nothing.
+  if (s === undefined || s.endpoint !== ex.endpoint || s.principal.key !== ex.principal.key) {
+    throw new WardenError('ERR_SESSION_UNKNOWN');
+  }
   return s;
 }
 

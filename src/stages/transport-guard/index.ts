@@ -51,7 +51,8 @@ export function verifyOrigin(facts: HttpFacts, cfg: GuardConfig): void {
 
 /** transport:accept-406 / transport:content-type-415 / transport:body-cap (declared length). */
 export function verifyNegotiation(facts: HttpFacts, cfg: GuardConfig): void {
-  const accept = header(facts, 'accept') ?? '';
+  // Media types are case-insensitive (RFC 9110 §8.3.1).
+  const accept = (header(facts, 'accept') ?? '').toLowerCase();
   if (facts.method === 'POST') {
     if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
       throw new WardenError('ERR_TRANSPORT_ACCEPT');
@@ -99,8 +100,14 @@ export function verifyVersionHeaders(ex: Exchange): void {
   if (headerVersion !== undefined && headerEra === undefined) throw unsupported(headerVersion);
   if (bodyVersion !== undefined || headerEra === 'modern') {
     ex.era = 'modern';
-    if (bodyVersion === undefined)
+    if (bodyVersion === undefined) {
+      // 2026-07-28 defines no header rules for notification POSTs; requests must carry _meta.
+      if (!isRequest(msg)) {
+        ex.protocolVersion = headerVersion;
+        return;
+      }
       throw mismatch('MCP-Protocol-Version names a 2026 revision but the body has no _meta protocol version');
+    }
     if (facts !== undefined) {
       if (headerVersion === undefined) throw mismatch('MCP-Protocol-Version header missing');
       if (headerVersion !== bodyVersion)

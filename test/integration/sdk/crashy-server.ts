@@ -7,6 +7,7 @@
  * - `hang`: never answers.
  * - `sample`: sends `sampling/createMessage` to the client and answers with the JSON of whatever
  *   comes back (result or error), so a test can see what Warden answered on the client's behalf.
+ * - `elicit`: the same with `elicitation/create` (a form asking for a `name`).
  * - `cancelled`: answers with the JSON list of request ids named by notifications/cancelled so far.
  */
 import { createInterface } from 'node:readline';
@@ -22,7 +23,7 @@ interface Msg {
 }
 
 const VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'];
-const TOOLS = ['echo', 'pid', 'crash', 'hang', 'sample', 'cancelled'].map((name) => ({
+const TOOLS = ['echo', 'pid', 'crash', 'hang', 'sample', 'elicit', 'cancelled'].map((name) => ({
   name,
   description: `crashy ${name}`,
   inputSchema: { type: 'object', properties: name === 'echo' ? { text: { type: 'string' } } : {} },
@@ -39,6 +40,13 @@ function send(msg: Msg): void {
 
 function text(id: Id, t: string): void {
   send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: t }] } });
+}
+
+/** Sends a server→client request for the tools/call `call`; the answer completes that call. */
+function ask(call: Id, method: string, params: Record<string, unknown>): void {
+  const own = `crashy-${nextOwnId++}`;
+  waiting.set(own, call);
+  send({ jsonrpc: '2.0', id: own, method, params });
 }
 
 function onRequest(id: Id, method: string, params: Record<string, unknown>): void {
@@ -80,20 +88,19 @@ function onRequest(id: Id, method: string, params: Record<string, unknown>): voi
         case 'cancelled':
           text(id, JSON.stringify(cancelled));
           return;
-        case 'sample': {
-          const own = `crashy-${nextOwnId++}`;
-          waiting.set(own, id);
-          send({
-            jsonrpc: '2.0',
-            id: own,
-            method: 'sampling/createMessage',
-            params: {
-              messages: [{ role: 'user', content: { type: 'text', text: 'say hi' } }],
-              maxTokens: 10,
-            },
+        case 'sample':
+          ask(id, 'sampling/createMessage', {
+            messages: [{ role: 'user', content: { type: 'text', text: 'say hi' } }],
+            maxTokens: 10,
           });
           return;
-        }
+        case 'elicit':
+          ask(id, 'elicitation/create', {
+            mode: 'form',
+            message: 'Who are you?',
+            requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+          });
+          return;
         default:
           send({
             jsonrpc: '2.0',

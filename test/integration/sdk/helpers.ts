@@ -80,19 +80,24 @@ export function notesDir(): { readonly dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+let crashyScript: string | undefined;
+
 /**
- * The crash-test stdio server (`crashy-server.ts`), transpiled to a runnable .mjs in a temp dir
- * (Node 20 cannot run TypeScript itself). Returns the script path.
+ * The crash-test stdio server (`crashy-server.ts`), transpiled once per test process to a runnable
+ * .mjs in a temp dir (Node 20 cannot run TypeScript itself), removed when the process exits.
+ * Returns the script path.
  */
 export function crashyServerScript(): string {
+  if (crashyScript !== undefined) return crashyScript;
   const source = readFileSync(path.join(HERE, 'crashy-server.ts'), 'utf8');
   const out = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'warden-sdk-crashy-'));
-  const file = path.join(dir, 'crashy-server.mjs');
-  writeFileSync(file, out.outputText);
-  return file;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  crashyScript = path.join(dir, 'crashy-server.mjs');
+  writeFileSync(crashyScript, out.outputText);
+  return crashyScript;
 }
 
 /** One HTTP request an SDK client sent, as seen by the recording fetch. */
@@ -105,6 +110,8 @@ export interface WireRequest {
   /** The response status and content type. */
   status?: number;
   contentType?: string;
+  /** The parsed body of an application/json response. */
+  response?: unknown;
 }
 
 /** A fetch for the SDK transports that records every request and its response status. */
@@ -129,6 +136,9 @@ export function recordingFetch(): { fetch: typeof fetch; wire: WireRequest[] } {
     const res = await fetch(input, init);
     entry.status = res.status;
     entry.contentType = res.headers.get('content-type') ?? undefined;
+    if (entry.contentType?.startsWith('application/json') === true) {
+      entry.response = JSON.parse(await res.clone().text()) as unknown;
+    }
     return res;
   };
   return { fetch: rec, wire };

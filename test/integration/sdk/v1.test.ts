@@ -40,7 +40,7 @@ interface V1 {
 const open: V1[] = [];
 
 /** Connects a 1.x client with sampling and elicitation capabilities and answering handlers. */
-async function connectV1(url: string): Promise<V1> {
+async function connectV1(url: string, closeAfterEach = true): Promise<V1> {
   const { fetch, wire } = recordingFetch();
   const transport = new StreamableHTTPClientTransport(new URL(url), { fetch });
   const client = new Client(
@@ -66,7 +66,7 @@ async function connectV1(url: string): Promise<V1> {
   });
   await client.connect(transport);
   const v1 = { client, transport, wire, logs, listChanged };
-  open.push(v1);
+  if (closeAfterEach) open.push(v1);
   return v1;
 }
 
@@ -104,6 +104,8 @@ describe('SDK 1.x client → Warden → notes server (stdio)', () => {
   let warden: TestWarden;
   let notes: ReturnType<typeof notesDir>;
   let url: string;
+  /** One session for the tests that only read; tests that change session state open their own. */
+  let shared: V1;
 
   beforeAll(async () => {
     notes = notesDir();
@@ -111,14 +113,16 @@ describe('SDK 1.x client → Warden → notes server (stdio)', () => {
       servers: { notes: { command: process.execPath, args: [NOTES_SERVER], env: { NOTES_DIR: notes.dir } } },
     });
     url = `${warden.url}/mcp/notes`;
+    shared = await connectV1(url, false);
   });
   afterAll(async () => {
+    await shared?.client.close();
     await warden.close();
     notes.remove();
   });
 
-  it('initializes at 2025-11-25 and the notification gets 202 [transport:notification-202]', async () => {
-    const { client, transport, wire } = await connectV1(url);
+  it('initializes at 2025-11-25 and the notification gets 202 [transport:notification-202]', () => {
+    const { client, transport, wire } = shared;
     expect(transport.protocolVersion).toBe('2025-11-25');
     expect(transport.sessionId).toMatch(/^[\x21-\x7e]{22,}$/);
     expect(client.getServerVersion()).toMatchObject({ name: 'warden-demo-notes' });
@@ -131,7 +135,7 @@ describe('SDK 1.x client → Warden → notes server (stdio)', () => {
   });
 
   it('lists and calls tools; a plain result comes back as JSON', async () => {
-    const { client, wire } = await connectV1(url);
+    const { client, wire } = shared;
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
       'delete_note',
@@ -169,7 +173,7 @@ describe('SDK 1.x client → Warden → notes server (stdio)', () => {
   });
 
   it('lists and reads resources, lists and gets prompts', async () => {
-    const { client } = await connectV1(url);
+    const { client } = shared;
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toEqual(expect.arrayContaining(['note://groceries', 'note://ideas']));
     const read = await client.readResource({ uri: 'note://ideas' });
@@ -207,20 +211,24 @@ function everythingSuite(
     let warden: TestWarden;
     let stop: (() => Promise<void>) | undefined;
     let url: string;
+    /** One session (one upstream child or HTTP session) for the tests that need no fresh one. */
+    let shared: V1;
 
     beforeAll(async () => {
       const up = await upstream();
       stop = up.stop;
       warden = await startTestWarden({ servers: { everything: up.entry } });
       url = `${warden.url}/mcp/everything`;
+      shared = await connectV1(url, false);
     });
     afterAll(async () => {
+      await shared?.client.close();
       await warden?.close();
       await stop?.();
     });
 
     it('initializes, lists tools (conditional ones included) and calls echo with a JSON result', async () => {
-      const { client, transport, wire } = await connectV1(url);
+      const { client, transport, wire } = shared;
       expect(transport.protocolVersion).toBe('2025-11-25');
       expect(client.getServerVersion()).toMatchObject({ name: 'mcp-servers/everything' });
       const { tools } = await client.listTools();
@@ -243,7 +251,7 @@ function everythingSuite(
     });
 
     it('streams progress notifications over SSE to onprogress before the result', async () => {
-      const { client, wire } = await connectV1(url);
+      const { client, wire } = shared;
       const progress: { progress: number; total?: number }[] = [];
       const res = await client.callTool(
         { name: 'trigger-long-running-operation', arguments: { duration: 0.4, steps: 4 } },
@@ -260,7 +268,7 @@ function everythingSuite(
     });
 
     it('relays the upstream log messages to the client', async () => {
-      const v1 = await connectV1(url);
+      const v1 = shared;
       await v1.client.setLoggingLevel('debug');
       const on = await v1.client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
       expect(textOf(on)).toContain('Started simulated');
@@ -274,7 +282,7 @@ function everythingSuite(
     });
 
     it('bridges sampling: the upstream request reaches the client and its reply reaches the tool', async () => {
-      const { client } = await connectV1(url);
+      const { client } = shared;
       const res = await client.callTool({
         name: 'trigger-sampling-request',
         arguments: { prompt: 'hello?', maxTokens: 5 },
@@ -284,7 +292,7 @@ function everythingSuite(
     });
 
     it('bridges elicitation: the client answers the form and the tool sees the answer', async () => {
-      const { client } = await connectV1(url);
+      const { client } = shared;
       const res = await client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
       expect(textOf(res)).toContain('User provided the requested information');
       expect(textOf(res)).toContain(`Name: ${ELICITED_NAME}`);
@@ -326,7 +334,7 @@ function everythingSuite(
     });
 
     it('lists and reads resources, lists and gets prompts', async () => {
-      const { client } = await connectV1(url);
+      const { client } = shared;
       const { resources } = await client.listResources();
       expect(resources.length).toBeGreaterThan(0);
       const { resourceTemplates } = await client.listResourceTemplates();
@@ -375,6 +383,7 @@ everythingSuite('SDK 1.x client → Warden → server-everything (Streamable HTT
 describe('SDK 1.x client → Warden aggregate /mcp (notes over stdio + everything over stdio) [integrity:shadowing]', () => {
   let warden: TestWarden;
   let notes: ReturnType<typeof notesDir>;
+  let shared: V1;
 
   beforeAll(async () => {
     notes = notesDir();
@@ -384,14 +393,16 @@ describe('SDK 1.x client → Warden aggregate /mcp (notes over stdio + everythin
         everything: { command: process.execPath, args: [EVERYTHING_SERVER, 'stdio'] },
       },
     });
+    shared = await connectV1(`${warden.url}/mcp`, false);
   });
   afterAll(async () => {
+    await shared?.client.close();
     await warden.close();
     notes.remove();
   });
 
   it('lists both servers’ tools as <server>__<tool> and routes each call to its server', async () => {
-    const { client } = await connectV1(`${warden.url}/mcp`);
+    const { client } = shared;
     expect(client.getServerVersion()).toMatchObject({ name: 'mcp-warden' });
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(
@@ -420,7 +431,7 @@ describe('SDK 1.x client → Warden aggregate /mcp (notes over stdio + everythin
   });
 
   it('routes resources and prompts of the aggregate to their owners', async () => {
-    const { client } = await connectV1(`${warden.url}/mcp`);
+    const { client } = shared;
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toEqual(expect.arrayContaining(['note://groceries']));
     const read = await client.readResource({ uri: 'note://groceries' });
