@@ -219,13 +219,24 @@ export function createPipeline(
   async function runRequestStages(ex: Exchange): Promise<void> {
     for (const st of requestStages) {
       if (st.request === undefined) continue;
+      const t0 = process.hrtime.bigint();
+      const before = ex.audit.decisions.length;
       try {
         const r = st.request(ex);
         if (r !== undefined) await r;
       } catch (err) {
         const we = toWardenError(err);
-        decide(ex, { stage: st.name, decision: 'deny', code: we.code });
+        decide(ex, {
+          stage: st.name,
+          decision: 'deny',
+          code: we.code,
+          us: Number((process.hrtime.bigint() - t0) / 1000n),
+        });
         throw we;
+      }
+      // A stage that said nothing itself let the message through unchanged.
+      if (ex.audit.decisions.length === before) {
+        decide(ex, { stage: st.name, decision: 'allow', us: Number((process.hrtime.bigint() - t0) / 1000n) });
       }
     }
   }

@@ -2,7 +2,7 @@
  * Keeps the requirements manifest true: every id of the shared REQUIREMENTS.md is in it, every
  * covered id is cited by a test title, and no gap is cited (flip it to covered when a test lands).
  */
-import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REQUIREMENTS } from './requirements.js';
@@ -47,5 +47,33 @@ describe('requirements manifest', () => {
   it('every gap names the issue that will close it, or is left for later work', () => {
     for (const r of REQUIREMENTS.filter((x) => x.status === 'gap' && x.issue !== undefined))
       expect([3, 4, 5]).toContain(r.issue);
+  });
+
+  it('docs/requirements.md shows the manifest (UPDATE_DOCS=1 rewrites it)', () => {
+    const rows = REQUIREMENTS.map(
+      (r) =>
+        `| \`${r.id}\` | ${r.level} | ${r.status === 'covered' ? 'proved by tests' : r.issue !== undefined ? `gap (issue ${r.issue})` : 'gap (later work)'} | ${r.summary.replace(/\|/g, '\\|')} |`,
+    );
+    const covered = REQUIREMENTS.filter((r) => r.status === 'covered').length;
+    const doc = [
+      '# Security requirements and where they stand',
+      '',
+      'Generated from `test/requirements.ts` by `UPDATE_DOCS=1 npx vitest run test/requirements.test.ts`;',
+      'a test fails when this page drifts. A requirement is "proved by tests" when at least one test',
+      'title cites its id in brackets; a gap is cited by none until the work that proves it lands.',
+      '',
+      `${covered} of ${REQUIREMENTS.length} requirements are proved by tests.`,
+      '',
+      '| id | level | status | behaviour |',
+      '| --- | --- | --- | --- |',
+      ...rows,
+      '',
+    ].join('\n');
+    const file = path.join(ROOT, 'docs', 'requirements.md');
+    if (process.env.UPDATE_DOCS === '1') writeFileSync(file, doc);
+    expect(
+      existsSync(file) ? readFileSync(file, 'utf8') : '',
+      'run UPDATE_DOCS=1 npx vitest run test/requirements.test.ts',
+    ).toBe(doc);
   });
 });

@@ -405,10 +405,14 @@ describe('audit', () => {
     expect(JSON.stringify(recs)).not.toContain('secret-ish');
     const denied = recs.find((r) => r.code === 'ERR_SESSION_UNKNOWN');
     expect(denied).toMatchObject({ outcome: 'denied', status: 404 });
-    expect(denied?.decisions).toContainEqual({
-      stage: 'session',
-      decision: 'deny',
-      code: 'ERR_SESSION_UNKNOWN',
-    });
+    expect(denied?.decisions.map((d) => [d.stage, d.decision, d.code])).toEqual([
+      ['transport-guard', 'allow', undefined],
+      ['session', 'deny', 'ERR_SESSION_UNKNOWN'],
+    ]);
+    expect(call?.decisions.map((d) => [d.stage, d.decision])).toEqual([
+      ['transport-guard', 'allow'],
+      ['session', 'allow'],
+    ]);
+    expect(call?.decisions.every((d) => typeof d.us === 'number')).toBe(true);
   });
 });

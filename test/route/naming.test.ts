@@ -22,8 +22,8 @@ describe('[integrity:shadowing] exposeName', () => {
     const b = t.add('gitlab', 'search');
     expect(a).not.toBe(b);
     const servers = new Set(['github', 'gitlab']);
-    expect(t.resolve(a, servers)).toEqual({ server: 'github', name: 'search' });
-    expect(t.resolve(b, servers)).toEqual({ server: 'gitlab', name: 'search' });
+    expect(t.resolve(a!, servers)).toEqual({ server: 'github', name: 'search' });
+    expect(t.resolve(b!, servers)).toEqual({ server: 'gitlab', name: 'search' });
   });
 
   it('keeps a safe name that fits as plain `<server>__<name>`', () => {
@@ -136,7 +136,7 @@ describe('[integrity:shadowing] NameTable.resolve', () => {
     const t = new NameTable();
     const e = t.add('a', 'hello world');
     expect(e).not.toBe('a__hello world');
-    expect(t.resolve(e, servers)).toEqual({ server: 'a', name: 'hello world' });
+    expect(t.resolve(e!, servers)).toEqual({ server: 'a', name: 'hello world' });
   });
 
   it('resolves a plain name of a known server without a list', () => {
@@ -159,7 +159,7 @@ describe('[integrity:shadowing] NameTable.resolve', () => {
 
   it('[integrity:shadowing] a forged hashed name never reaches the original it imitates', () => {
     const t = new NameTable();
-    const real = t.add('a', 'hello world');
+    const real = t.add('a', 'hello world')!;
     // The same-looking name under another server is not the table entry of server a.
     const forged = real.replace(/^a__/, 'b__');
     const r = t.resolve(forged, servers);
@@ -179,7 +179,7 @@ describe('[integrity:shadowing] NameTable.resolve', () => {
         (items) => {
           const t = new NameTable();
           const last = new Map<string, { server: string; name: string }>();
-          for (const [server, name] of items) last.set(t.add(server, name), { server, name });
+          for (const [server, name] of items) last.set(t.add(server, name)!, { server, name });
           for (const [exposed, origin] of last) expect(t.resolve(exposed, servers)).toEqual(origin);
         },
       ),
@@ -194,6 +194,6 @@ describe('[integrity:shadowing] NameTable.resolve', () => {
   it('[integrity:shadowing] a table entry of a server outside the allowed set is refused', () => {
     const t = new NameTable();
     const e = t.add('a', 'hello world');
-    expect(t.resolve(e, new Set(['b']))).toBeUndefined();
+    expect(t.resolve(e!, new Set(['b']))).toBeUndefined();
   });
 });
