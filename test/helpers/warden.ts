@@ -146,3 +146,13 @@ export async function rpc(
   }
   return { status: res.status, headers: res.headers, json, text };
 }
+
+/** True while a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

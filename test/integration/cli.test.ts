@@ -8,18 +8,9 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, openSession, rpc } from '../helpers/warden.js';
+import { ROOT, openSession, rpc, alive } from '../helpers/warden.js';
 
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('warden CLI', () => {
   it(

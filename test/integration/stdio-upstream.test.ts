@@ -11,7 +11,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/core/log.js';
 import { startWarden } from '../../src/server.js';
 import type { RunningWarden } from '../../src/server.js';
-import { ROOT, openSession, rpc } from '../helpers/warden.js';
+import { ROOT, openSession, rpc, alive } from '../helpers/warden.js';
 
 const SCRIPTED = path.join(ROOT, 'dist/test/fixtures/servers/scripted-server.js');
 
@@ -32,15 +32,6 @@ async function start(server: Record<string, unknown>): Promise<RunningWarden> {
   });
   running = await startWarden(cfg, { log: createLogger('info', (l) => lines.push(l)) });
   return running;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function envOf(

@@ -35,14 +35,7 @@ export function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
 }
 
 /** True while a process with this pid exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { alive } from '../../helpers/warden.js';
 
 /** server-everything in Streamable HTTP mode on a free loopback port; `url` is its MCP endpoint. */
 export async function startEverythingHttp(): Promise<Child & { readonly url: string }> {
