@@ -63,8 +63,7 @@ const CACHEABLE: ReadonlySet<string> = new Set([
 
 /**
  * A result as a 2026-07-28 client expects it: `resultType` always, and for cacheable methods
- * `ttlMs: 0` and `cacheScope: "private"` unless the upstream set them. Private and uncached because
- * what a principal may see is decided per principal.
+ * `ttlMs` (0 unless the upstream set one) and `cacheScope: "private"`.
  */
 function modernResult(method: string, res: JsonRpcResponse): JsonRpcResponse {
   if (!('result' in res)) return res;
@@ -72,7 +71,8 @@ function modernResult(method: string, res: JsonRpcResponse): JsonRpcResponse {
   r.resultType ??= 'complete';
   if (CACHEABLE.has(method) && r.resultType === 'complete') {
     if (typeof r.ttlMs !== 'number') r.ttlMs = 0;
-    if (r.cacheScope !== 'public' && r.cacheScope !== 'private') r.cacheScope = 'private';
+    // Always private: what a principal may see is Warden's decision, so no shared cache may reuse it.
+    r.cacheScope = 'private';
   }
   return { ...res, result: r };
 }

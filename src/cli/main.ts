@@ -54,6 +54,8 @@ async function runStart(argv: string[]): Promise<number> {
   });
   const { config, embedded } = configFrom(values.config);
   const log = createLogger(config.log.level);
+  // A promise nobody awaited must not take the gateway down for every other client: log it, keep serving.
+  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: String(reason) }));
   const w = await startWarden(config, { embedded, log });
   const lines = [`Warden ${VERSION} listening on ${w.url}`, `  aggregate endpoint: ${w.url}/mcp`];
   for (const name of Object.keys(config.servers)) lines.push(`  ${name}: ${w.url}/mcp/${name}`);

@@ -13,7 +13,7 @@ import type {
   Params,
 } from '../core/jsonrpc.js';
 import { methodNotFound, resultResponse } from '../core/jsonrpc.js';
-import { META, metaOf } from '../core/protocol.js';
+import { CAPABILITY_FOR, META, metaOf } from '../core/protocol.js';
 import { MRTR_METHODS } from './mrtr.js';
 import { templateMatcher } from './template.js';
 import type { TemplateMatcher } from './template.js';
@@ -80,13 +80,32 @@ async function bridgeInputRequired(
       for (const [key, ask] of Object.entries(asks as Record<string, unknown>)) {
         const a = ask as { method?: unknown; params?: unknown };
         if (typeof a.method !== 'string') continue;
+        const need = CAPABILITY_FOR[a.method];
+        if (need === undefined || session.hello.capabilities[need] === undefined) {
+          throw new WardenError(
+            'ERR_UPSTREAM_ERA',
+            `the upstream needs ${a.method.slice(0, 64)}, which this client did not declare`,
+            {
+              data: { server, method: a.method.slice(0, 64) },
+            },
+          );
+        }
         const reply = await session.askClient(
           a.method,
           a.params as Params | undefined,
           channel,
           up.requestTimeout(server),
         );
-        if ('result' in reply) answers[key] = reply.result;
+        if (!('result' in reply)) {
+          throw new WardenError(
+            'ERR_UPSTREAM_ERA',
+            `the client refused ${a.method}: ${reply.error.message.slice(0, 200)}`,
+            {
+              data: { server, method: a.method, clientCode: reply.error.code },
+            },
+          );
+        }
+        answers[key] = reply.result;
       }
     }
     const next: Params = { ...params, inputResponses: answers };
@@ -111,7 +130,9 @@ export async function forward(
   const lease = await session.lease(server);
   const upstreamModern = lease.upstream.info?.era === 'modern';
   // A 2026 upstream gets the client's own request metadata; a session-era upstream never sees it.
-  const params = upstreamModern ? rawParams : stripModernMeta(rawParams);
+  // Only a 2026 client's own request metadata may reach a 2026 upstream; a session-era client's
+  // stray `_meta` keys could otherwise claim capabilities it never declared.
+  const params = upstreamModern && session.era === 'modern' ? rawParams : stripModernMeta(rawParams);
   // Progress and logging of the request go to its reply path, with the client's own progress token.
   const relay = (m: JsonRpcMessage): void => session.fromUpstream(server, m, lease, channel);
   if (session.mrtr !== undefined && !upstreamModern && MRTR_METHODS.has(req.method)) {

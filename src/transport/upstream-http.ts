@@ -259,6 +259,8 @@ export class HttpUpstream implements Upstream {
         if (res.statusCode >= 400 && this.modern !== undefined && ct.startsWith('application/json')) {
           // A 2026-07-28 server answers protocol errors with 4xx and a JSON-RPC error body.
           await this.consume(res, id);
+          // A refusal whose body names no id (413, 406, a parse error) still ends this request.
+          if (this.book.pending(id)) this.book.fail(id, this.statusError(res.statusCode));
           return;
         }
         if (res.statusCode >= 400) {
@@ -269,14 +271,16 @@ export class HttpUpstream implements Upstream {
           return;
         }
         await this.consume(res, id);
-        this.book.fail(
-          id,
-          new WardenError(
-            'ERR_UPSTREAM_PROTOCOL',
-            `upstream ${this.server} ended the stream without answering`,
-            { data: { server: this.server, method } },
-          ),
-        );
+        // Normally the answer came on the stream; build the error only when it did not.
+        if (this.book.pending(id))
+          this.book.fail(
+            id,
+            new WardenError(
+              'ERR_UPSTREAM_PROTOCOL',
+              `upstream ${this.server} ended the stream without answering`,
+              { data: { server: this.server, method } },
+            ),
+          );
       } catch (err) {
         this.book.fail(
           id,

@@ -253,12 +253,14 @@ export class StdioUpstream implements Upstream {
     }
   }
 
-  notify(method: string, params?: Params): Promise<void> {
+  // async: a write to a child that is gone must become a rejected promise, never a synchronous
+  // throw that a caller's .catch() would miss.
+  async notify(method: string, params?: Params): Promise<void> {
     this.write(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
     return Promise.resolve();
   }
 
-  respond(msg: JsonRpcResponse): Promise<void> {
+  async respond(msg: JsonRpcResponse): Promise<void> {
     this.write(msg);
     return Promise.resolve();
   }

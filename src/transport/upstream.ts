@@ -91,15 +91,20 @@ interface Pending {
  */
 export class RpcBook {
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly waiting = new Map<number, Pending>();
   /** Rewritten progress token → upstream request id. */
   private readonly progress = new Map<string, number>();
 
   constructor(private readonly server: string) {}
 
+  /** True while the request with this upstream id waits for its answer. */
+  pending(id: number): boolean {
+    return this.waiting.has(id);
+  }
+
   /** Number of requests waiting for an answer. */
   get size(): number {
-    return this.pending.size;
+    return this.waiting.size;
   }
 
   /**
@@ -157,7 +162,7 @@ export class RpcBook {
       }, opts.timeoutMs);
       const signal = opts.signal;
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
+      this.waiting.set(id, {
         method,
         resolve,
         reject,
@@ -173,9 +178,9 @@ export class RpcBook {
 
   /** Removes a pending entry; true if it was still pending. */
   private settle(id: number): boolean {
-    const p = this.pending.get(id);
+    const p = this.waiting.get(id);
     if (p === undefined) return false;
-    this.pending.delete(id);
+    this.waiting.delete(id);
     clearTimeout(p.timer);
     p.cleanup();
     if (p.progressToken !== undefined) this.progress.delete(`w${id}`);
@@ -184,13 +189,13 @@ export class RpcBook {
 
   /** Settles a request with an answer received out of band (e.g. an HTTP error status). */
   fail(id: number, err: WardenError): void {
-    const p = this.pending.get(id);
+    const p = this.waiting.get(id);
     if (p !== undefined && this.settle(id)) p.reject(err);
   }
 
   /** Fails every pending request (connection lost). */
   failAll(err: WardenError): void {
-    for (const [id, p] of [...this.pending]) {
+    for (const [id, p] of [...this.waiting]) {
       if (this.settle(id)) p.reject(err);
     }
   }
@@ -203,7 +208,7 @@ export class RpcBook {
     if (!('method' in msg)) {
       const id = msg.id;
       if (typeof id !== 'number') return undefined;
-      const p = this.pending.get(id);
+      const p = this.waiting.get(id);
       if (p === undefined || !this.settle(id)) return undefined;
       p.resolve(msg);
       return undefined;
@@ -211,14 +216,14 @@ export class RpcBook {
     if (msg.method === 'notifications/progress' && !isRequest(msg)) {
       const tok = msg.params?.progressToken;
       const owner = typeof tok === 'string' ? this.progress.get(tok) : undefined;
-      const p = owner === undefined ? undefined : this.pending.get(owner);
+      const p = owner === undefined ? undefined : this.waiting.get(owner);
       if (p !== undefined && owner !== undefined) {
         p.onMessage?.({ ...msg, params: { ...msg.params, progressToken: p.progressToken } });
         return undefined;
       }
     }
     if (related !== undefined) {
-      const p = this.pending.get(related);
+      const p = this.waiting.get(related);
       if (p?.onMessage !== undefined) {
         p.onMessage(msg);
         return undefined;
@@ -229,14 +234,14 @@ export class RpcBook {
 
   /** The id of the only pending request, if exactly one is pending (attribution on stdio). */
   soleRequest(): number | undefined {
-    if (this.pending.size !== 1) return undefined;
-    for (const id of this.pending.keys()) return id;
+    if (this.waiting.size !== 1) return undefined;
+    for (const id of this.waiting.keys()) return id;
     return undefined;
   }
 
   /** The onMessage callback of a pending request. */
   listenerOf(id: number): ((msg: JsonRpcMessage) => void) | undefined {
-    return this.pending.get(id)?.onMessage;
+    return this.waiting.get(id)?.onMessage;
   }
 }
 

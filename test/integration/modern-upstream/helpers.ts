@@ -78,7 +78,7 @@ export class Recording {
 /** The fixture in HTTP mode on a free loopback port. */
 export async function startModernHttp(
   recording: Recording,
-): Promise<{ readonly url: string; stop(): Promise<void> }> {
+): Promise<{ readonly url: string; readonly stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [MODERN_SERVER, '--http', '0'], {
     env: { PATH: process.env.PATH ?? '', RECORD_FILE: recording.file },
     stdio: ['ignore', 'pipe', 'inherit'],
