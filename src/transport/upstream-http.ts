@@ -167,8 +167,13 @@ export class HttpUpstream implements Upstream {
       }
       return;
     }
-    const text = await readCapped(res.body, this.target.maxResponseBytes);
-    if (text.trim() === '') return;
+    // A declared length within the cap is read in one go; anything else is counted as it streams.
+    const declared = Number(headerOf(res.headers, 'content-length') ?? NaN);
+    const text =
+      Number.isSafeInteger(declared) && declared <= this.target.maxResponseBytes
+        ? await res.body.text()
+        : await readCapped(res.body, this.target.maxResponseBytes);
+    if (text.length === 0 || text.trim() === '') return;
     if (!ct.startsWith('application/json')) {
       throw new WardenError(
         'ERR_UPSTREAM_PROTOCOL',

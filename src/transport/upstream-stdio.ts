@@ -77,7 +77,8 @@ export class LineSplitter {
         this.skipping = true;
         this.onOverflow();
       } else {
-        this.parts.push(Buffer.from(rest));
+        // The stream hands over a fresh buffer per chunk, so keeping a view of it is safe (no copy).
+        this.parts.push(rest);
         this.size += rest.length;
       }
     }
