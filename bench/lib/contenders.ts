@@ -74,6 +74,11 @@ export function upstreamScript(env: BenchEnv): string {
   return join(env.root, 'dist', 'bench', 'servers', 'upstream.js');
 }
 
+/** Path of the compiled SDK-free HTTP upstream (`BENCH_UPSTREAM=raw`). */
+export function rawUpstreamScript(env: BenchEnv): string {
+  return join(env.root, 'dist', 'bench', 'servers', 'raw-upstream.js');
+}
+
 /** Path of the minimal POSIX sh stdio server used by the churn step (not compiled: read from bench/). */
 export function miniStdioScript(env: BenchEnv): string {
   return join(env.root, 'bench', 'servers', 'mini-stdio.sh');
@@ -88,7 +93,11 @@ async function startHttpUpstream(env: BenchEnv, dir: string): Promise<Proc> {
   return startProc({
     name: 'upstream',
     command: env.node,
-    args: [upstreamScript(env), '--http', '--port', '0'],
+    // BENCH_UPSTREAM=raw: a node:http upstream with no SDK, so only the proxies' own cost is measured.
+    args:
+      process.env.BENCH_UPSTREAM === 'raw'
+        ? [rawUpstreamScript(env), '--port', '0']
+        : [upstreamScript(env), '--http', '--port', '0'],
     logFile: join(dir, 'upstream.log'),
     reportsPort: true,
   });

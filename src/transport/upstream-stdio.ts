@@ -77,8 +77,7 @@ export class LineSplitter {
         this.skipping = true;
         this.onOverflow();
       } else {
-        // The stream hands over a fresh buffer per chunk, so keeping a view of it is safe (no copy).
-        this.parts.push(rest);
+        this.parts.push(Buffer.from(rest));
         this.size += rest.length;
       }
     }
