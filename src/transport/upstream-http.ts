@@ -56,6 +56,12 @@ export async function closeHttpPools(): Promise<void> {
 
 type Body = Dispatcher.ResponseData['body'];
 
+/** One request in flight: whether it was cancelled, and its response body once it arrived. */
+interface Flight {
+  cancelled: boolean;
+  body: Body | undefined;
+}
+
 /** Reads a whole body up to `max` bytes, else ERR_UPSTREAM_RESPONSE_TOO_LARGE. */
 async function readCapped(body: Body, max: number): Promise<string> {
   const parts: Buffer[] = [];
@@ -87,7 +93,7 @@ export class HttpUpstream implements Upstream {
   private closedValue = false;
   private sessionId: string | undefined;
   private protocolVersion: string | undefined;
-  private readonly inflight = new Map<number, AbortController>();
+  private readonly inflight = new Map<number, Flight>();
   private getStream: AbortController | undefined;
   /** 2026-07-28 request metadata, once the upstream turned out to be a 2026-era server. */
   private modern: Record<string, unknown> | undefined;
@@ -243,19 +249,30 @@ export class HttpUpstream implements Upstream {
         }),
       );
     }
-    const ac = new AbortController();
+    // No AbortController per request (they cost more than the whole rest of the bookkeeping): a
+    // cancelled request's response is discarded, and a stream already flowing is destroyed.
+    const flight: Flight = { cancelled: false, body: undefined };
     const { msg, id, done } = this.book.open(method, params, opts, (cancelled) => {
-      this.inflight.get(cancelled)?.abort();
+      const f = this.inflight.get(cancelled);
+      if (f !== undefined) {
+        f.cancelled = true;
+        f.body?.destroy();
+      }
       if (this.sessionId !== undefined && !this.closedValue) {
         this.notify('notifications/cancelled', { requestId: cancelled, reason: 'cancelled' }).catch(
           () => undefined,
         );
       }
     });
-    this.inflight.set(id, ac);
+    this.inflight.set(id, flight);
     void (async () => {
       try {
-        const res = await this.post(msg, ac.signal);
+        const res = await this.post(msg, undefined);
+        if (flight.cancelled) {
+          res.body.destroy();
+          return;
+        }
+        flight.body = res.body;
         if (method === 'initialize') {
           const sid = headerOf(res.headers, 'mcp-session-id');
           if (sid !== undefined) this.sessionId = sid;
@@ -366,7 +383,10 @@ export class HttpUpstream implements Upstream {
     if (this.closedValue) return;
     this.closedValue = true;
     this.getStream?.abort();
-    for (const ac of this.inflight.values()) ac.abort();
+    for (const f of this.inflight.values()) {
+      f.cancelled = true;
+      f.body?.destroy();
+    }
     this.book.failAll(
       new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, {
         data: { server: this.server },
