@@ -9,6 +9,9 @@ import { WardenError } from '../core/errors.js';
 import type { JsonRpcMessage } from '../core/jsonrpc.js';
 import { encodeEvent } from './sse.js';
 
+/** Most characters of events kept for replay per session (about 4 MiB of ASCII). */
+const MAX_REPLAY_CHARS = 4 * 1024 * 1024;
+
 interface Recorded {
   readonly stream: number;
   readonly seq: number;
@@ -42,6 +45,7 @@ export class SessionStreams implements ClientSink {
   private nextStream = 1;
   private readonly seqs = new Map<number, number>();
   private readonly replay: Recorded[] = [];
+  private replayChars = 0;
   private readonly writers = new Map<number, StreamWriter>();
   /** POST streams in order of opening, for messages with no stream of their own. */
   private readonly posts: StreamWriter[] = [];
@@ -49,6 +53,7 @@ export class SessionStreams implements ClientSink {
   private readonly finished = new Set<number>();
   /** Stream-0 events not yet delivered to any GET stream. */
   private readonly undelivered: string[] = [];
+  private undeliveredChars = 0;
   private closed = false;
 
   constructor(
@@ -68,7 +73,14 @@ export class SessionStreams implements ClientSink {
     const text = encodeEvent(JSON.stringify(msg), id);
     if (this.replayEvents > 0) {
       this.replay.push({ stream, seq, text });
-      if (this.replay.length > this.replayEvents) this.replay.shift();
+      this.replayChars += text.length;
+      // Bounded by count and by size, oldest first: a few large results must not pin memory.
+      while (
+        this.replay.length > this.replayEvents ||
+        (this.replayChars > MAX_REPLAY_CHARS && this.replay.length > 1)
+      ) {
+        this.replayChars -= this.replay.shift()?.text.length ?? 0;
+      }
     }
     return { id, text };
   }
@@ -120,7 +132,13 @@ export class SessionStreams implements ClientSink {
     }
     const { text } = this.record(0, msg);
     this.undelivered.push(text);
-    if (this.undelivered.length > Math.max(this.replayEvents, 16)) this.undelivered.shift();
+    this.undeliveredChars += text.length;
+    while (
+      this.undelivered.length > Math.max(this.replayEvents, 16) ||
+      (this.undeliveredChars > MAX_REPLAY_CHARS && this.undelivered.length > 1)
+    ) {
+      this.undeliveredChars -= this.undelivered.shift()?.length ?? 0;
+    }
   }
 
   /**
@@ -135,6 +153,7 @@ export class SessionStreams implements ClientSink {
       const w = this.writerFor(res, 0);
       this.writers.set(0, w);
       for (const text of this.undelivered.splice(0)) w.write(text);
+      this.undeliveredChars = 0;
       return;
     }
     const m = /^(\d+)-(\d+)$/.exec(lastEventId);
@@ -181,6 +200,7 @@ export class SessionStreams implements ClientSink {
     this.writers.clear();
     this.posts.length = 0;
     this.replay.length = 0;
+    this.replayChars = 0;
     this.onClose();
   }
 }
