@@ -54,7 +54,7 @@ describe('SessionStreams', () => {
     expect(got.events.every((e) => !e.data.includes('"b"'))).toBe(true);
   });
 
-  it('[transport:body-cap] keeps at most about 4 MiB of events for replay, dropping the oldest', async () => {
+  it('keeps at most about 4 MiB of events for replay, dropping the oldest', async () => {
     const s = new SessionStreams(1000, () => undefined);
     const st = s.newStream();
     const big = 'x'.repeat(256 * 1024);
