@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ClientChannel, ClientSink } from './core/channel.js';
 import type { EndpointSpec, Handler, Inbound } from './core/handler.js';
 import { exchangeEnd, sessionEvent } from './core/diagnostics.js';
+import { Canceller } from './core/cancel.js';
 import { WardenError, toWardenError } from './core/errors.js';
 import { ANONYMOUS, decide } from './core/exchange.js';
 import type { AuditRecord, Exchange, Principal, Stage } from './core/exchange.js';
@@ -258,7 +259,7 @@ export function createPipeline(
       // 2026-07-28: closing the response stream cancels the request.
       // 2026-07-28: closing the response stream cancels the request; ids are not unique across
       // sessionless clients, so cancellation follows this exchange, never the JSON-RPC id.
-      const abort = new AbortController();
+      const abort = new Canceller();
       channel.onAbandon(() => abort.abort());
       const res = await dispatch(upstreams, session, req, { channel, signal: abort.signal });
       channel.end(modernResult(req.method, res));

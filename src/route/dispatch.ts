@@ -4,6 +4,8 @@
  * out to every server and merges them with namespaced names, and routes calls by name or URI.
  */
 import type { ClientChannel } from '../core/channel.js';
+import { Canceller } from '../core/cancel.js';
+import type { CancelSignal } from '../core/cancel.js';
 import { WardenError } from '../core/errors.js';
 import type {
   JsonRpcMessage,
@@ -45,7 +47,7 @@ export interface RouteContext {
    * is tracked by its JSON-RPC id so notifications/cancelled can reach it (2025 era: ids are unique
    * within a session).
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   /** False for Warden's own fan-out sub-requests, which share the client's id. */
   readonly track?: boolean;
 }
@@ -161,7 +163,7 @@ export async function forward(
     );
   }
   const track = route.signal === undefined && route.track !== false;
-  const ac = track ? session.track(req.id) : new AbortController();
+  const ac = track ? session.track(req.id) : new Canceller();
   const onAbort = (): void => ac.abort();
   route.signal?.addEventListener('abort', onAbort, { once: true });
   if (route.signal?.aborted === true) ac.abort();

@@ -13,6 +13,8 @@
  * nothing reaches the upstream.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { Canceller } from '../core/cancel.js';
+import type { CancelSignal } from '../core/cancel.js';
 import { WardenError } from '../core/errors.js';
 import { CAPABILITY_FOR } from '../core/protocol.js';
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, Params } from '../core/jsonrpc.js';
@@ -42,7 +44,7 @@ class Pending {
     readonly owner: string,
     readonly bind: string,
     readonly lease: Lease,
-    readonly abort: AbortController,
+    readonly abort: Canceller,
     private readonly capabilities: Record<string, unknown>,
   ) {}
 
@@ -119,10 +121,10 @@ export class MrtrBridge {
     lease: Lease,
     capabilities: Record<string, unknown>,
     relay: (m: JsonRpcMessage) => void,
-    signal: AbortSignal | undefined,
-    send: (onMessage: (m: JsonRpcMessage) => void, signal: AbortSignal) => Promise<JsonRpcResponse>,
+    signal: CancelSignal | undefined,
+    send: (onMessage: (m: JsonRpcMessage) => void, signal: CancelSignal) => Promise<JsonRpcResponse>,
   ): Promise<JsonRpcResponse> {
-    const abort = new AbortController();
+    const abort = new Canceller();
     const pending = new Pending(owner, digest(req.method, params), lease, abort, capabilities);
     this.round(pending, req, relay);
     pending.final = send((m) => pending.onMessage(m), abort.signal);
@@ -135,7 +137,7 @@ export class MrtrBridge {
     req: JsonRpcRequest,
     params: Params | undefined,
     relay: (m: JsonRpcMessage) => void,
-    signal: AbortSignal | undefined,
+    signal: CancelSignal | undefined,
   ): Promise<JsonRpcResponse> {
     const state = params?.requestState;
     const p = typeof state === 'string' ? this.table.get(state) : undefined;
@@ -179,7 +181,7 @@ export class MrtrBridge {
   private async settle(
     p: Pending,
     req: JsonRpcRequest,
-    signal: AbortSignal | undefined,
+    signal: CancelSignal | undefined,
   ): Promise<JsonRpcResponse> {
     // The client closing this round's stream cancels the whole upstream request (2026-07-28).
     const onAbort = (): void => p.abort.abort();

@@ -4,6 +4,7 @@
  * tables of the aggregate endpoint. Sessionless 2026-era clients share one of these per endpoint.
  */
 import type { ClientChannel, ClientSink } from '../core/channel.js';
+import { Canceller } from '../core/cancel.js';
 import { WardenError } from '../core/errors.js';
 import { CAPABILITY_FOR } from '../core/protocol.js';
 import type { Principal } from '../core/exchange.js';
@@ -84,7 +85,7 @@ export class ClientSession implements LeaseListener {
   private readonly serverRequests = new Map<string, ServerRequest>();
   /** Questions Warden itself asks the client (bridging a 2026 upstream's input_required). */
   private readonly localAsks = new Map<string, (r: JsonRpcResponse) => void>();
-  private readonly inflight = new Map<string, AbortController>();
+  private readonly inflight = new Map<string, Canceller>();
   private nextServerRequest = 1;
   private closedValue = false;
 
@@ -149,14 +150,14 @@ export class ClientSession implements LeaseListener {
   }
 
   /** Registers an in-flight client request so notifications/cancelled can reach it. */
-  track(id: JsonRpcId): AbortController {
-    const ac = new AbortController();
+  track(id: JsonRpcId): Canceller {
+    const ac = new Canceller();
     this.inflight.set(idKey(id), ac);
     return ac;
   }
 
   /** Forgets an in-flight request. */
-  untrack(id: JsonRpcId, ac: AbortController): void {
+  untrack(id: JsonRpcId, ac: Canceller): void {
     const k = idKey(id);
     if (this.inflight.get(k) === ac) this.inflight.delete(k);
   }

@@ -138,17 +138,15 @@ export class HttpUpstream implements Upstream {
     return this.target.url.pathname + this.target.url.search;
   }
 
-  private async post(msg: JsonRpcMessage, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
+  private async post(msg: JsonRpcMessage): Promise<Dispatcher.ResponseData> {
     try {
       return await this.pool.request({
         path: this.path(),
         method: 'POST',
         headers: this.headers(msg),
         body: JSON.stringify(msg),
-        signal,
       });
     } catch (err) {
-      if (signal?.aborted === true) throw new WardenError('ERR_CANCELLED', undefined, { cause: err });
       throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} unreachable`, {
         data: { server: this.server },
         cause: err,
@@ -267,7 +265,7 @@ export class HttpUpstream implements Upstream {
     this.inflight.set(id, flight);
     void (async () => {
       try {
-        const res = await this.post(msg, undefined);
+        const res = await this.post(msg);
         if (flight.cancelled) {
           res.body.destroy();
           return;
@@ -318,7 +316,7 @@ export class HttpUpstream implements Upstream {
   }
 
   private async sendOneWay(msg: JsonRpcMessage): Promise<void> {
-    const res = await this.post(msg, undefined);
+    const res = await this.post(msg);
     await res.body.dump().catch(() => undefined);
     if (res.statusCode >= 400) {
       const err = this.statusError(res.statusCode);

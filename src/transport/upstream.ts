@@ -4,6 +4,7 @@
  * cancellation, progress-token rewriting, and routing of server→client messages to the request
  * they belong to.
  */
+import type { CancelSignal } from '../core/cancel.js';
 import { WardenError } from '../core/errors.js';
 import type {
   JsonRpcId,
@@ -41,7 +42,7 @@ export interface RequestOptions {
   /** Milliseconds before the request fails with ERR_UPSTREAM_TIMEOUT. */
   readonly timeoutMs: number;
   /** Aborting cancels the request upstream and rejects with ERR_CANCELLED. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   /** Server→client messages that belong to this request (progress, logging, server requests). */
   readonly onMessage?: (msg: JsonRpcMessage) => void;
 }
