@@ -144,6 +144,26 @@ export const ERRORS = {
     meaning: 'The request parameters are missing or malformed (for example an unknown tool name).',
     fix: 'List the tools, prompts or resources again and use a name from the list.',
   },
+  ERR_AUTHN_TOKEN_INVALID: {
+    status: 401,
+    rpc: RPC.invalidRequest,
+    meaning:
+      'The access token was refused: malformed, oversized, a disallowed algorithm or header, a bad signature, a foreign issuer, or bad claims (`data.reason` says which).',
+    fix: 'Obtain a new token from an allowed issuer for this endpoint.',
+  },
+  ERR_AUTHN_TOKEN_EXPIRED: {
+    status: 401,
+    rpc: RPC.invalidRequest,
+    meaning: 'The access token has expired or is older than the maximum token age.',
+    fix: 'Obtain a fresh token.',
+  },
+  ERR_AUTHN_AUDIENCE: {
+    status: 401,
+    rpc: RPC.invalidRequest,
+    meaning:
+      "The access token was not issued for this endpoint: its audience does not name this endpoint's resource URI (RFC 8707).",
+    fix: "Request the token with `resource` set to this endpoint's URL.",
+  },
   ERR_SESSION_MISSING: {
     status: 400,
     rpc: RPC.invalidRequest,
