@@ -5,17 +5,6 @@
  */
 import { z } from 'zod';
 
-const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
-
-/** A secret reference: `env:NAME` or `file:PATH`, never the secret itself. */
-export const secretRef = z
-  .string()
-  .regex(SECRET_REF, 'must be a secret reference: env:NAME or file:PATH')
-  .meta({
-    description:
-      'A secret reference: `env:NAME` (environment variable) or `file:PATH` (file contents, trimmed).',
-  });
-
 /** Server names: letters, digits and single hyphens; no `_` or `.`, so `<server>__<tool>` splits unambiguously. */
 export const SERVER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
 

@@ -4,7 +4,6 @@
  */
 import type { JsonRpcMessage } from './jsonrpc.js';
 import type { Era } from './protocol.js';
-import type { WardenError } from './errors.js';
 
 /** Who is calling. Until identity lands every caller is the anonymous local principal. */
 export interface Principal {
@@ -131,9 +130,4 @@ export interface Stage {
 /** Records a stage decision on the exchange's audit record. */
 export function decide(ex: Exchange, d: StageDecision): void {
   ex.audit.decisions.push(d);
-}
-
-/** Records a denial from an error. */
-export function denyOf(stage: string, err: WardenError): StageDecision {
-  return { stage, decision: 'deny', code: err.code };
 }

@@ -60,13 +60,3 @@ export class JsonlAuditSink implements AuditSink {
     closeSync(this.fd);
   }
 }
-
-/** An audit sink that keeps records in memory (tests). */
-export class MemoryAuditSink implements AuditSink {
-  readonly records: AuditRecord[] = [];
-  write(record: AuditRecord): void {
-    this.records.push(record);
-  }
-  flush(): void {}
-  close(): void {}
-}
