@@ -12,7 +12,7 @@ import { parseMessage } from '../core/jsonrpc.js';
 import { LATEST_MODERN, NAME_SOURCE, encodeHeaderValue } from '../core/protocol.js';
 import type { Logger } from '../core/log.js';
 import { SseDecoder } from './sse.js';
-import { RpcBook, handshake, withModernMeta } from './upstream.js';
+import { RpcBook, cancelledBeforeSend, handshake, withModernMeta } from './upstream.js';
 import type {
   ClientHello,
   EraMode,
@@ -232,14 +232,8 @@ export class HttpUpstream implements Upstream {
 
   request(method: string, rawParams: Params | undefined, opts: RequestOptions): Promise<JsonRpcResponse> {
     const params = this.modern === undefined ? rawParams : withModernMeta(rawParams, this.modern);
-    // A request cancelled before it left is never sent (the upstream would run it for nothing).
-    if (opts.signal?.aborted === true) {
-      return Promise.reject(
-        new WardenError('ERR_CANCELLED', 'request cancelled by the client', {
-          data: { server: this.server },
-        }),
-      );
-    }
+    const early = cancelledBeforeSend(this.server, opts);
+    if (early !== undefined) return early;
     if (this.closedValue) {
       return Promise.reject(
         new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} connection closed`, {

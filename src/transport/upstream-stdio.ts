@@ -10,7 +10,7 @@ import { WardenError } from '../core/errors.js';
 import type { JsonRpcMessage, JsonRpcResponse, Params } from '../core/jsonrpc.js';
 import { parseMessage } from '../core/jsonrpc.js';
 import type { Logger } from '../core/log.js';
-import { RpcBook, handshake, withModernMeta } from './upstream.js';
+import { RpcBook, cancelledBeforeSend, handshake, withModernMeta } from './upstream.js';
 import type {
   ClientHello,
   EraMode,
@@ -216,14 +216,8 @@ export class StdioUpstream implements Upstream {
 
   request(method: string, params: Params | undefined, opts: RequestOptions): Promise<JsonRpcResponse> {
     const sendParams = this.modern === undefined ? params : withModernMeta(params, this.modern);
-    // A request cancelled before it left is never sent (the upstream would run it for nothing).
-    if (opts.signal?.aborted === true) {
-      return Promise.reject(
-        new WardenError('ERR_CANCELLED', 'request cancelled by the client', {
-          data: { server: this.server },
-        }),
-      );
-    }
+    const early = cancelledBeforeSend(this.server, opts);
+    if (early !== undefined) return early;
     const { msg, done } = this.book.open(method, sendParams, opts, (id) => {
       if (!this.closedValue)
         this.writeQuiet({

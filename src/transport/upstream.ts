@@ -246,6 +246,17 @@ export class RpcBook {
   }
 }
 
+/**
+ * A request cancelled before it left is never sent (the upstream would run it for nothing): the
+ * rejection to return instead, or undefined when the request may go.
+ */
+export function cancelledBeforeSend(server: string, opts: RequestOptions): Promise<never> | undefined {
+  if (opts.signal?.aborted !== true) return undefined;
+  return Promise.reject(
+    new WardenError('ERR_CANCELLED', 'request cancelled by the client', { data: { server } }),
+  );
+}
+
 /** The initialize params Warden sends upstream for a client hello. */
 export function initializeParams(hello: ClientHello): Params {
   return {
