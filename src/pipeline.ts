@@ -188,6 +188,7 @@ export function createPipeline(
       era: 'legacy',
       protocolVersion: undefined,
       principal: ANONYMOUS,
+      subjectToken: undefined,
       sessionId: inb.session?.id,
       session: inb.session,
       audit: record,

@@ -64,16 +64,265 @@ const stdioServer = z
   })
   .meta({ description: 'A local MCP server launched as a child process speaking stdio.' });
 
+/** A secret reference: `env:NAME`, `file:PATH` or `keyvault:NAME[/VERSION]`; never a literal secret. */
+export const SECRET_REF =
+  /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|keyvault:[A-Za-z0-9-]{1,127}(\/[A-Za-z0-9]{1,64})?)$/;
+
+const secretRef = (description: string) =>
+  z
+    .string()
+    .regex(SECRET_REF, 'must be a secret reference: env:NAME, file:PATH or keyvault:NAME[/VERSION]')
+    .meta({
+      description: `${description} A secret reference (\`env:NAME\`, \`file:PATH\`, \`keyvault:NAME\`).`,
+    });
+
+const oauthClient = {
+  tokenEndpoint: z
+    .url({ protocol: /^https?$/ })
+    .meta({ description: "The authorization server's token endpoint (trusted as written)." }),
+  clientId: z.string().min(1).meta({ description: "Warden's client id at that authorization server." }),
+  clientSecret: secretRef("Warden's client secret there."),
+  scopes: z.array(z.string().min(1)).default([]).meta({ description: 'Scopes requested.' }),
+  resource: z
+    .url()
+    .optional()
+    .meta({
+      description: 'RFC 8707 `resource` requested (the upstream URL when unset and `audience` is unset).',
+    }),
+  audience: z
+    .string()
+    .optional()
+    .meta({ description: '`audience` parameter requested, when the server needs one.' }),
+};
+
+const upstreamAuth = z
+  .discriminatedUnion('type', [
+    z
+      .strictObject({ type: z.literal('none') })
+      .meta({ description: 'No credential: the upstream gets no Authorization header at all.' }),
+    z
+      .strictObject({
+        type: z.literal('static'),
+        header: z
+          .string()
+          .regex(/^[A-Za-z0-9-]{1,64}$/)
+          .default('authorization')
+          .meta({ description: 'Header that carries the secret.' }),
+        scheme: z
+          .enum(['bearer', 'raw'])
+          .default('bearer')
+          .meta({ description: '`bearer`: `Bearer <secret>`; `raw`: the secret as is (an API key header).' }),
+        value: secretRef('The secret.'),
+      })
+      .meta({ description: 'A static secret (API key or long-lived token) from a secret provider.' }),
+    z
+      .strictObject({ type: z.literal('client_credentials'), ...oauthClient })
+      .meta({
+        description: "OAuth client credentials: Warden's own token, cached until shortly before it expires.",
+      }),
+    z
+      .strictObject({
+        type: z.literal('token_exchange'),
+        ...oauthClient,
+        requestedTokenType: z
+          .string()
+          .default('urn:ietf:params:oauth:token-type:access_token')
+          .meta({ description: 'RFC 8693 `requested_token_type`.' }),
+      })
+      .meta({
+        description:
+          "RFC 8693 token exchange: the caller's validated token is exchanged for one issued for this upstream; results are cached per principal and audience until shortly before they expire.",
+      }),
+  ])
+  .default({ type: 'none' })
+  .meta({
+    description:
+      "Warden's own credential for this upstream. The client's token and cookies are never forwarded.",
+  });
+
+const upstreamTls = z
+  .strictObject({
+    pinSha256: z
+      .array(z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 SHA-256 of the SubjectPublicKeyInfo'))
+      .default([])
+      .meta({
+        description:
+          "SPKI pins: base64 SHA-256 digests of the server certificate's public key (as in HPKP). When set, a certificate whose key matches none is refused.",
+      }),
+    ca: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'PEM file with extra trusted CA certificates (a private CA), relative to the working directory.',
+      }),
+  })
+  .prefault({})
+  .meta({ description: 'TLS settings for an https upstream.' });
+
 const httpServer = z
   .strictObject({
     url: z.url({ protocol: /^https?$/ }).meta({ description: 'The upstream Streamable HTTP MCP endpoint.' }),
     protocol,
     timeouts,
+    auth: upstreamAuth,
+    tls: upstreamTls,
   })
   .meta({ description: 'A remote MCP server reached over Streamable HTTP.' });
 
 /** One upstream server: stdio (has `command`) or HTTP (has `url`). */
 export const serverSchema = z.union([stdioServer, httpServer]);
+
+const stepUpRule = z
+  .strictObject({
+    method: z.string().optional().meta({ description: 'JSON-RPC method, for example `tools/call`.' }),
+    server: z.string().optional().meta({ description: 'Configured server name.' }),
+    tool: z
+      .string()
+      .optional()
+      .meta({ description: 'Tool or prompt name as the client sees it (`<server>__<name>` on /mcp).' }),
+    scopes: z.array(z.string().min(1)).min(1).meta({ description: 'Scopes the token must hold.' }),
+  })
+  .meta({ description: 'Scopes needed for matching requests; every given field must match.' });
+
+/** Client authentication (OAuth 2.1 resource server). */
+export const authSchema = z
+  .strictObject({
+    mode: z.enum(['local', 'jwt', 'introspection', 'none']).default('local').meta({
+      description:
+        '`local`: Warden is its own issuer (key under dataDir; `warden token` mints tokens). `jwt`: JWT access tokens from `issuer`. `introspection`: opaque tokens checked by RFC 7662. `none`: no authentication, loopback only.',
+    }),
+    issuer: z.url().optional().meta({
+      description:
+        'Issuer identifier (`iss`), compared exactly; required for `jwt` and `introspection`. For `local`, defaults to publicUrl.',
+    }),
+    profile: z.enum(['oidc', 'entra']).default('oidc').meta({
+      description:
+        '`oidc`: generic OpenID Connect (Keycloak, Auth0, Okta). `entra`: Microsoft Entra ID (tenant-specific v2 issuer, `tid`, `scp`, `roles`, `azp`).',
+    }),
+    jwksUri: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .meta({
+        description:
+          "JWKS URL (trusted as written). When unset, it is discovered from the issuer's metadata under the SSRF rules.",
+      }),
+    audience: z.string().default('default').meta({
+      description:
+        "Audience a token must carry. `default`: the endpoint's canonical URL (publicUrl + path, RFC 8707); anything else: that exact value for every endpoint.",
+    }),
+    authorizationServers: z.array(z.url()).default([]).meta({
+      description: 'Authorization servers listed in the protected-resource metadata; defaults to [issuer].',
+    }),
+    algorithms: z
+      .array(
+        z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
+      )
+      .min(1)
+      .default(['RS256', 'PS256', 'ES256', 'EdDSA'])
+      .meta({ description: 'Signature algorithms accepted (asymmetric only).' }),
+    clockSkewSec: z
+      .int()
+      .min(0)
+      .max(300)
+      .default(60)
+      .meta({ description: 'Clock skew allowed, in seconds.' }),
+    maxTokenAgeSec: z
+      .int()
+      .min(60)
+      .default(86_400)
+      .meta({ description: 'Oldest token accepted by its `iat`, in seconds (`iat` becomes required).' }),
+    typ: z
+      .string()
+      .optional()
+      .meta({ description: 'Required JWT `typ` header, for example `at+jwt` (RFC 9068).' }),
+    maxTokenBytes: z
+      .int()
+      .min(256)
+      .max(65_536)
+      .default(8192)
+      .meta({ description: 'Largest token accepted, in bytes.' }),
+    requiredScopes: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: 'Scopes every request needs; also announced in challenges.' }),
+    scopesSupported: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: 'Scopes listed in the protected-resource metadata (`scopes_supported`).' }),
+    stepUp: z.array(stepUpRule).default([]).meta({
+      description:
+        'Extra scopes for some methods, servers or tools; a token without them gets 403 insufficient_scope.',
+    }),
+    tenants: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: 'Allowed tenant ids (`tid`); required for the entra profile.' }),
+    clientIds: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: 'Allowed client ids (`azp`/`client_id`); any when empty.' }),
+    claims: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: 'Extra token claims copied into the principal (for policy and audit).' }),
+    replay: z
+      .boolean()
+      .default(false)
+      .meta({
+        description: 'Refuse a `jti` seen before (one-time tokens); tokens without `jti` are refused.',
+      }),
+    cacheEntries: z
+      .int()
+      .min(0)
+      .default(10_000)
+      .meta({
+        description:
+          'Verified tokens remembered (by digest, never past their expiry); 0 turns the cache off.',
+      }),
+    introspection: z
+      .strictObject({
+        endpoint: z
+          .url({ protocol: /^https?$/ })
+          .optional()
+          .meta({ description: "RFC 7662 endpoint; discovered from the issuer's metadata when unset." }),
+        clientId: z
+          .string()
+          .min(1)
+          .meta({ description: "Warden's client id at the introspection endpoint." }),
+        clientSecret: secretRef("Warden's client secret there."),
+        cacheMaxSec: z
+          .int()
+          .min(0)
+          .default(60)
+          .meta({
+            description: 'Longest an active result is reused, in seconds (never past the token `exp`).',
+          }),
+      })
+      .optional()
+      .meta({ description: 'Opaque-token introspection (`mode: introspection`).' }),
+    allowInsecureDiscovery: z.boolean().default(false).meta({
+      description:
+        'Development only: URLs learned from fetched documents (discovery, `jwks_uri`) may use http and loopback addresses. Private and link-local addresses stay refused.',
+    }),
+    local: z
+      .strictObject({
+        algorithm: z
+          .enum(['ES256', 'EdDSA', 'RS256'])
+          .default('ES256')
+          .meta({ description: 'Signing algorithm.' }),
+        maxTtlSec: z
+          .int()
+          .min(60)
+          .max(86_400)
+          .default(3600)
+          .meta({ description: 'Longest lifetime `warden token` may give a token, in seconds.' }),
+      })
+      .prefault({})
+      .meta({ description: 'The local issuer (`mode: local`).' }),
+  })
+  .prefault({})
+  .meta({ description: 'Client authentication (OAuth 2.1 resource server).' });
 
 /** The whole configuration file. */
 export const configSchema = z
@@ -90,6 +339,28 @@ export const configSchema = z
           .max(65535)
           .default(8787)
           .meta({ description: 'TCP port of the data-plane listener; 0 picks a free port.' }),
+        tls: z
+          .strictObject({
+            cert: secretRef('PEM certificate chain.'),
+            key: secretRef('PEM private key.'),
+            minVersion: z
+              .enum(['TLSv1.2', 'TLSv1.3'])
+              .default('TLSv1.2')
+              .meta({ description: 'Oldest TLS version accepted.' }),
+            reloadIntervalMs: z.int().min(1000).default(60_000).meta({
+              description:
+                'How often the certificate and key are re-read; a changed pair is used for new connections without a restart (SIGHUP reloads at once).',
+            }),
+            hstsMaxAgeSec: z
+              .int()
+              .min(0)
+              .default(31_536_000)
+              .meta({
+                description: '`Strict-Transport-Security` max-age sent on HTTPS responses; 0 sends none.',
+              }),
+          })
+          .optional()
+          .meta({ description: 'Serve HTTPS instead of HTTP.' }),
       })
       .prefault({})
       .meta({ description: 'Data-plane listener.' }),
@@ -166,15 +437,58 @@ export const configSchema = z
       })
       .prefault({})
       .meta({ description: 'Session-era (2025) downstream sessions.' }),
-    auth: z
+    auth: authSchema,
+    secrets: z
       .strictObject({
-        mode: z.enum(['none']).default('none').meta({
-          description:
-            '`none`: no authentication; allowed only while every listener is on loopback. Token modes arrive with the identity work.',
-        }),
+        encryptionKey: secretRef(
+          'Key that encrypts what Warden persists and could be replayed (AES-256-GCM): 32 bytes as base64 or hex. When unset, a key is generated under dataDir/keys (owner-only file mode).',
+        ).optional(),
+        keyVault: z
+          .strictObject({
+            url: z
+              .url({ protocol: /^https?$/ })
+              .meta({ description: 'Vault URL, for example https://myvault.vault.azure.net.' }),
+            apiVersion: z.string().default('7.4').meta({ description: 'Key Vault REST API version.' }),
+            credential: z
+              .discriminatedUnion('type', [
+                z
+                  .strictObject({
+                    type: z.literal('managed_identity'),
+                    clientId: z
+                      .string()
+                      .optional()
+                      .meta({
+                        description: 'Client id of a user-assigned identity; system-assigned when unset.',
+                      }),
+                    endpoint: z.url().optional().meta({
+                      description:
+                        'Token endpoint override; defaults to IDENTITY_ENDPOINT (App Service, Functions) or the instance metadata service.',
+                    }),
+                  })
+                  .meta({ description: 'Azure managed identity.' }),
+                z
+                  .strictObject({
+                    type: z.literal('client_credentials'),
+                    tenantId: z.string().min(1).meta({ description: 'Entra ID tenant.' }),
+                    clientId: z.string().min(1).meta({ description: 'App registration client id.' }),
+                    clientSecret: z
+                      .string()
+                      .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/)
+                      .meta({ description: 'Client secret: `env:NAME` or `file:PATH`.' }),
+                    authorityHost: z
+                      .url({ protocol: /^https?$/ })
+                      .default('https://login.microsoftonline.com')
+                      .meta({ description: 'Entra ID authority host.' }),
+                  })
+                  .meta({ description: 'An Entra ID app registration with a client secret.' }),
+              ])
+              .meta({ description: 'How Warden authenticates to Key Vault.' }),
+          })
+          .optional()
+          .meta({ description: 'Azure Key Vault, for `keyvault:NAME[/VERSION]` references.' }),
       })
       .prefault({})
-      .meta({ description: 'Client authentication.' }),
+      .meta({ description: 'Secret providers and encryption at rest.' }),
     audit: z
       .strictObject({
         file: z
@@ -225,6 +539,10 @@ export type ServerConfig = z.output<typeof serverSchema>;
 export type StdioServerConfig = Extract<ServerConfig, { command: string }>;
 /** An HTTP server entry. */
 export type HttpServerConfig = Extract<ServerConfig, { url: string }>;
+/** Client authentication settings. */
+export type AuthConfig = Config['auth'];
+/** Warden's credential for one HTTP upstream. */
+export type UpstreamAuthConfig = HttpServerConfig['auth'];
 
 /** True when the entry launches a local child process. */
 export function isStdioServer(s: ServerConfig): s is StdioServerConfig {

@@ -164,6 +164,60 @@ export const ERRORS = {
       "The access token was not issued for this endpoint: its audience does not name this endpoint's resource URI (RFC 8707).",
     fix: "Request the token with `resource` set to this endpoint's URL.",
   },
+  ERR_AUTHN_TOKEN_MISSING: {
+    status: 401,
+    rpc: RPC.invalidRequest,
+    meaning:
+      'No bearer token was sent in the Authorization header. The challenge names the protected-resource metadata to discover the authorization server from.',
+    fix: 'Obtain a token for this endpoint (see `WWW-Authenticate`) and send `Authorization: Bearer <token>`.',
+  },
+  ERR_AUTHN_QUERY_TOKEN: {
+    status: 400,
+    rpc: RPC.invalidRequest,
+    meaning:
+      'The request carried an access token in the URL query (`access_token`), which Warden never accepts (OAuth 2.1, RFC 6750 §2.3).',
+    fix: 'Send the token in the Authorization header only, and treat the exposed token as leaked.',
+  },
+  ERR_AUTHN_TOKEN_REPLAYED: {
+    status: 401,
+    rpc: RPC.invalidRequest,
+    meaning: "The token's `jti` was already used and replay protection (`auth.replay`) is on.",
+    fix: 'Send a fresh one-time token for every request, or turn replay protection off for reusable tokens.',
+  },
+  ERR_AUTHN_INACTIVE: {
+    status: 401,
+    rpc: RPC.invalidRequest,
+    meaning: 'The introspection endpoint reported the opaque token as not active (RFC 7662 `active: false`).',
+    fix: 'Obtain a new token.',
+  },
+  ERR_AUTHN_INSUFFICIENT_SCOPE: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning:
+      'The token is valid but lacks a scope this method, server or tool needs (`auth.stepUp`); the challenge lists the scopes to request.',
+    fix: 'Request a new token with the scopes named in `WWW-Authenticate`.',
+  },
+  ERR_AUTHN_UNAVAILABLE: {
+    status: 503,
+    rpc: RPC.serverError,
+    meaning:
+      'The token could not be checked: the key set, discovery document or introspection endpoint could not be reached or answered badly. Warden fails closed.',
+    fix: 'Check the issuer, `auth.jwksUri` or `auth.introspection.endpoint` and the network path to it; Warden logs the cause.',
+  },
+  ERR_UPSTREAM_CREDENTIAL: {
+    status: 502,
+    rpc: RPC.wardenUpstream,
+    meaning:
+      'Warden could not obtain its own credential for the upstream (client credentials or token exchange failed); the request was not sent.',
+    fix: "Check the server's `auth` settings, its client secret and the token endpoint; Warden logs the cause.",
+  },
+  ERR_UPSTREAM_TLS_PIN: {
+    status: 502,
+    rpc: RPC.wardenUpstream,
+    meaning:
+      "The upstream's TLS certificate key does not match the configured SPKI pin; the connection was refused.",
+    fix: 'If the server rotated its key, add the new pin to `tls.pinSha256`; otherwise treat it as an interception attempt.',
+  },
   ERR_SESSION_MISSING: {
     status: 400,
     rpc: RPC.invalidRequest,
@@ -254,7 +308,7 @@ export const ERRORS = {
   ERR_SECRET_UNRESOLVED: {
     status: 500,
     rpc: RPC.internalError,
-    meaning: 'A secret reference (`env:NAME`, `file:PATH`) could not be resolved.',
+    meaning: 'A secret reference (`env:NAME`, `file:PATH`, `keyvault:NAME`) could not be resolved.',
     fix: 'Set the variable or create the file the reference names.',
   },
   ERR_INTERNAL: {

@@ -5,15 +5,26 @@
 import type { JsonRpcMessage } from './jsonrpc.js';
 import type { Era } from './protocol.js';
 
-/** Who is calling. Until identity lands every caller is the anonymous local principal. */
+/**
+ * Who is calling, derived only from a validated token (DESIGN §3). On an unauthenticated loopback
+ * deployment and on the stdio front every caller is the anonymous local principal.
+ */
 export interface Principal {
-  /** Stable key used as the session-key prefix, `<issuer>|<subject>`. */
+  /** Stable key used as the session-key prefix: `<issuer>|<subject>`. */
   readonly key: string;
   readonly issuer: string;
   readonly subject: string;
+  /** The OAuth client the token was issued to (`azp` or `client_id`). */
   readonly clientId?: string;
+  /** Tenant (`tid`, Entra ID profile). */
+  readonly tenant?: string;
   readonly scopes: readonly string[];
   readonly roles: readonly string[];
+  readonly groups?: readonly string[];
+  /** Claims the operator chose to carry (`auth.claims`), for policy and audit. */
+  readonly claims?: Readonly<Record<string, unknown>>;
+  /** Seconds since the epoch when the token that named this principal expires. */
+  readonly expiresAt?: number;
 }
 
 /** The anonymous principal of an unauthenticated loopback deployment. */
@@ -91,6 +102,11 @@ export interface Exchange {
   era: Era;
   protocolVersion: string | undefined;
   principal: Principal;
+  /**
+   * The caller's validated access token, kept only for RFC 8693 token exchange with an upstream's
+   * authorization server. Never logged, audited or forwarded.
+   */
+  subjectToken: string | undefined;
   /** Warden session id (legacy era), once the session stage resolved it. */
   sessionId: string | undefined;
   /** The session the session stage resolved (the pipeline knows its concrete type). */

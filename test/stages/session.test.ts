@@ -58,6 +58,7 @@ function exchange(opts: {
     era: opts.era ?? 'legacy',
     protocolVersion: '2025-11-25',
     principal,
+    subjectToken: undefined,
     sessionId: undefined,
     session: undefined,
     audit: {

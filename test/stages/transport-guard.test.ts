@@ -69,6 +69,7 @@ function exchange(message: JsonRpcMessage, via: Headers | 'stdio' = {}): Exchang
     era: 'legacy',
     protocolVersion: undefined,
     principal: ANONYMOUS,
+    subjectToken: undefined,
     sessionId: undefined,
     session: undefined,
     audit: {
