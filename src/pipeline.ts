@@ -23,6 +23,7 @@ import { discover, openSession } from './route/open.js';
 import type { WardenIdentity } from './route/open.js';
 import { ClientSession } from './route/session.js';
 import { Upstreams } from './route/upstreams.js';
+import type { Authn } from './stages/authn/index.js';
 import { sessionStage } from './stages/session/index.js';
 import { transportGuard } from './stages/transport-guard/index.js';
 import type { AuditSink } from './store/audit-jsonl.js';
@@ -84,6 +85,7 @@ export function createPipeline(
   audit: AuditSink,
   log: Logger,
   identity: WardenIdentity,
+  authn?: Authn,
 ): Pipeline {
   const cfg = compiled.config;
   const upstreams = new Upstreams(compiled, log, identity.version);
@@ -103,13 +105,15 @@ export function createPipeline(
   });
 
   // The request stages, in order. The guard runs first: nothing else may look at a message whose
-  // era and headers are not settled. Authentication (identity work) slots in next, before the
-  // session stage, because a session is looked up under the principal the token names. Limits,
-  // policy, validation, inspection and approval follow as they land.
+  // era and headers are not settled. Authentication comes next, before the session stage, because
+  // a session is looked up under the principal the token names (a session id proves nothing).
+  // Limits, policy, validation, inspection and approval follow as they land.
   const requestStages: readonly Stage[] = [
     guard,
+    ...(authn !== undefined ? [authn] : []),
     sessionStage((principal, id) => sessions.get(principal, id)),
   ];
+  const endpointPaths = [...endpoints.keys()];
   // The response stages (integrity, inspection, output validation, boundary marking) land here.
   const responseStages: readonly Stage[] = [];
 
@@ -378,8 +382,13 @@ export function createPipeline(
       }
     },
 
-    sessionFor(endpoint, facts) {
+    async sessionFor(endpoint, facts) {
       guard.head(facts);
+      const who =
+        authn === undefined
+          ? undefined
+          : await authn.authenticate(facts, endpoint.path, { method: facts.method });
+      const principal = who?.principal ?? ANONYMOUS;
       const sid = facts.headers['mcp-session-id'];
       const id = Array.isArray(sid) ? sid[0] : sid;
       const version = facts.headers['mcp-protocol-version'];
@@ -391,9 +400,13 @@ export function createPipeline(
           throw new WardenError('ERR_TRANSPORT_METHOD_NOT_ALLOWED');
         throw new WardenError('ERR_SESSION_MISSING');
       }
-      const s = sessions.get(ANONYMOUS.key, id);
+      const s = sessions.get(principal.key, id);
       if (s === undefined || s.endpoint !== endpoint.path) throw new WardenError('ERR_SESSION_UNKNOWN');
       return s;
+    },
+
+    wellKnown(path) {
+      return authn?.metadataFor(path, endpointPaths);
     },
 
     endSession(session) {

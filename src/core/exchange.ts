@@ -40,6 +40,8 @@ export const ANONYMOUS: Principal = Object.freeze({
 export interface HttpFacts {
   readonly method: string;
   readonly path: string;
+  /** The raw query string after `?`, when there was one. */
+  readonly query?: string;
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly remoteAddress: string;

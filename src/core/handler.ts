@@ -38,8 +38,10 @@ export interface Handler {
     channel: ClientChannel,
     sinkFor: (sessionId: string) => ClientSink,
   ): Promise<SessionRef | undefined>;
-  /** Resolves the live session of a GET/DELETE (runs the guard and the session checks). */
-  sessionFor(endpoint: EndpointSpec, facts: HttpFacts): SessionRef;
+  /** Resolves the live session of a GET/DELETE (runs the guard, authentication and the session checks). */
+  sessionFor(endpoint: EndpointSpec, facts: HttpFacts): Promise<SessionRef>;
+  /** A public well-known document (RFC 9728 protected-resource metadata) for a path, or undefined. */
+  wellKnown(path: string): object | undefined;
   /** Ends a session (client DELETE, or the stdio client went away). */
   endSession(session: SessionRef): void;
   /** Writes an audit record for an HTTP-level exchange (GET, DELETE, refusals before parsing). */

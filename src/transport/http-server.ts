@@ -171,10 +171,11 @@ class PostChannel implements ClientChannel {
   }
 }
 
-function factsOf(req: IncomingMessage, path: string): HttpFacts {
+function factsOf(req: IncomingMessage, path: string, query: string | undefined): HttpFacts {
   return {
     method: req.method ?? 'GET',
     path,
+    ...(query !== undefined ? { query } : {}),
     headers: req.headers,
     remoteAddress: req.socket.remoteAddress ?? '',
   };
@@ -217,16 +218,16 @@ export function serveHttp(server: Server, pipeline: Handler, opts: HttpFrontOpti
     await pipeline.handle({ transport: 'http', endpoint, http: facts, message }, channel, streamsFor);
   }
 
-  function onGet(res: ServerResponse, facts: HttpFacts, endpoint: EndpointSpec): void {
-    const session = pipeline.sessionFor(endpoint, facts);
+  async function onGet(res: ServerResponse, facts: HttpFacts, endpoint: EndpointSpec): Promise<void> {
+    const session = await pipeline.sessionFor(endpoint, facts);
     const id = session.id ?? '';
     const last = facts.headers['last-event-id'];
     streamsFor(id).attachGet(res, typeof last === 'string' ? last : undefined);
     pipeline.auditHttp(endpoint.path, facts, 'ok', undefined, 200);
   }
 
-  function onDelete(res: ServerResponse, facts: HttpFacts, endpoint: EndpointSpec): void {
-    const session = pipeline.sessionFor(endpoint, facts);
+  async function onDelete(res: ServerResponse, facts: HttpFacts, endpoint: EndpointSpec): Promise<void> {
+    const session = await pipeline.sessionFor(endpoint, facts);
     pipeline.endSession(session);
     pipeline.auditHttp(endpoint.path, facts, 'ok', undefined, 200);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 });
@@ -237,7 +238,7 @@ export function serveHttp(server: Server, pipeline: Handler, opts: HttpFrontOpti
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const facts = factsOf(req, path);
+    const facts = factsOf(req, path, q === -1 ? undefined : url.slice(q + 1));
     const endpoint = pipeline.endpointOf(path);
     // Refusals before the pipeline took the message (it audits everything after that itself).
     const fail = (err: unknown): void => {
@@ -255,6 +256,19 @@ export function serveHttp(server: Server, pipeline: Handler, opts: HttpFrontOpti
           res.end('ok\n');
           return;
         }
+        const doc = facts.method === 'GET' ? pipeline.wellKnown(path) : undefined;
+        if (doc !== undefined) {
+          const body = JSON.stringify(doc);
+          // Public metadata: browser-based clients read it cross-origin (RFC 9728 §3).
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'access-control-allow-origin': '*',
+            'cache-control': 'max-age=300',
+          });
+          res.end(body);
+          return;
+        }
         throw new WardenError('ERR_TRANSPORT_NOT_FOUND');
       }
       switch (facts.method) {
@@ -262,10 +276,10 @@ export function serveHttp(server: Server, pipeline: Handler, opts: HttpFrontOpti
           onPost(req, res, facts, endpoint).catch(fail);
           return;
         case 'GET':
-          onGet(res, facts, endpoint);
+          onGet(res, facts, endpoint).catch(fail);
           return;
         case 'DELETE':
-          onDelete(res, facts, endpoint);
+          onDelete(res, facts, endpoint).catch(fail);
           return;
         default:
           res.setHeader('allow', 'GET, POST, DELETE');

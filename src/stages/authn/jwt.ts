@@ -130,10 +130,11 @@ export function verifyHeader(token: string, policy: JwtPolicy): ProtectedHeaderP
 
 /** Checks the audience: it must name this endpoint's canonical resource URI. */
 export function verifyAudience(claims: JWTPayload, resource: string): JWTPayload {
-  const expected = canonicalResource(resource);
+  // A URL is compared in canonical form; any other audience (an Entra `api://…` id) exactly.
+  const expected = canonicalResource(resource) ?? resource;
   const aud = claims.aud;
   const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  if (expected === undefined || !list.some((a) => typeof a === 'string' && canonicalResource(a) === expected))
+  if (expected === '' || !list.some((a) => typeof a === 'string' && (canonicalResource(a) ?? a) === expected))
     throw refuse('audience');
   return claims;
 }
