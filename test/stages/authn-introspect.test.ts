@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WardenError } from '../../src/core/errors.js';
 import { Introspector } from '../../src/stages/authn/introspect.js';
+import { safeFetch } from '../../src/stages/authn/ssrf.js';
 import type { IntrospectionPolicy } from '../../src/stages/authn/introspect.js';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
@@ -213,6 +214,20 @@ describe('the cache of active answers', () => {
     const t = token(active());
     const all = await Promise.all(Array.from({ length: 8 }, () => intro.check(t, RESOURCE, NOW)));
     expect(all.every((c) => c.sub === 'alice')).toBe(true);
+    expect(asked(t)).toBe(1);
+  });
+
+  it('a discovered endpoint goes through the SSRF-safe fetch: loopback refused with nothing sent, allowed in insecure mode', async () => {
+    const t = token(active());
+    const guarded = new Introspector(policy({ fetch: safeFetch({ allowInsecure: false }) }));
+    expect(await refusal(guarded.check(t, RESOURCE, NOW))).toEqual({
+      code: 'ERR_AUTHN_UNAVAILABLE',
+      status: 503,
+      reason: 'ssrf',
+    });
+    expect(asked(t)).toBe(0);
+    const dev = new Introspector(policy({ fetch: safeFetch({ allowInsecure: true }) }));
+    await expect(dev.check(t, RESOURCE, NOW)).resolves.toMatchObject({ sub: 'alice' });
     expect(asked(t)).toBe(1);
   });
 

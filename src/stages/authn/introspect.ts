@@ -232,6 +232,8 @@ export class Introspector {
       const res = await oauth.introspectionRequest(this.#as, this.#client, this.#auth, token, this.#options);
       answer = await oauth.processIntrospectionResponse(this.#as, this.#client, res);
     } catch (err) {
+      // A guarded fetch's own refusal (SSRF, cap, timeout) already carries its reason.
+      if (err instanceof WardenError && err.code === 'ERR_AUTHN_UNAVAILABLE') throw err;
       throw unavailable(err);
     }
     verifyShape(answer);
