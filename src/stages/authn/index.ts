@@ -53,6 +53,8 @@ export interface AuthnSettings {
   readonly cacheEntries: number;
   /** Longest a token is accepted after its `iat`, in seconds (bounds cache entries too). */
   readonly maxTokenAgeSec?: number;
+  /** Largest token accepted, in bytes (JWT and opaque alike). */
+  readonly maxTokenBytes: number;
   /** Name shown in the metadata document. */
   readonly resourceName?: string;
 }
@@ -222,6 +224,14 @@ export function authnStage(settings: AuthnSettings): Authn {
     const m = auth === undefined ? null : /^Bearer(?: +([^\s]*))?\s*$/i.exec(auth);
     if (m === null) throw challenge(endpointPath, 'ERR_AUTHN_TOKEN_MISSING', false);
     const token = m[1] ?? '';
+    // RFC 6750 §2.1 b64token; the size cap comes first so nothing large is hashed or parsed.
+    if (token.length > settings.maxTokenBytes)
+      throw challenge(
+        endpointPath,
+        'ERR_AUTHN_TOKEN_INVALID',
+        true,
+        new WardenError('ERR_AUTHN_TOKEN_INVALID', undefined, { data: { reason: 'size' } }),
+      );
     if (token === '' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token))
       throw challenge(
         endpointPath,
