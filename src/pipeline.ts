@@ -18,11 +18,13 @@ import { isRequest, isResponse, kindOf, resultResponse } from './core/jsonrpc.js
 import type { Logger } from './core/log.js';
 import { toJsonRpcError } from './core/mapper.js';
 import type { Compiled } from './config/compile.js';
+import { resolveSecret } from './config/load.js';
 import { dispatch } from './route/dispatch.js';
 import { discover, openSession } from './route/open.js';
 import type { WardenIdentity } from './route/open.js';
 import { ClientSession } from './route/session.js';
 import { Upstreams } from './route/upstreams.js';
+import { createCredentialBroker } from './stages/credentials/index.js';
 import type { Authn } from './stages/authn/index.js';
 import { sessionStage } from './stages/session/index.js';
 import { transportGuard } from './stages/transport-guard/index.js';
@@ -88,7 +90,8 @@ export function createPipeline(
   authn?: Authn,
 ): Pipeline {
   const cfg = compiled.config;
-  const upstreams = new Upstreams(compiled, log, identity.version);
+  const credentials = createCredentialBroker(cfg.servers, (ref) => resolveSecret(ref), { log });
+  const upstreams = new Upstreams(compiled, log, identity.version, credentials);
   const sessions = new SessionStore<ClientSession>(cfg.sessions, (s, reason) => {
     if (sessionEvent.hasSubscribers) sessionEvent.publish({ id: s.id, event: 'end', reason });
   });
@@ -257,6 +260,7 @@ export function createPipeline(
     const endpoint = inb.endpoint;
     if (ex.era === 'modern') {
       const session = statelessFor(ex.principal, endpoint);
+      session.caller.subjectToken = ex.subjectToken;
       if (req.method === 'server/discover') {
         channel.end(resultResponse(req.id, await discover(session, endpoint, identity)));
         return;
@@ -284,6 +288,7 @@ export function createPipeline(
         outbound,
         identity,
         log,
+        ex.subjectToken,
       );
       session.sink = sinkFor(id);
       if (ex.transport === 'http') sessions.add(session);
@@ -297,6 +302,7 @@ export function createPipeline(
     }
     const session = ex.session as ClientSession | undefined;
     if (session === undefined) throw new WardenError('ERR_SESSION_NOT_INITIALIZED');
+    session.caller.subjectToken = ex.subjectToken;
     channel.end(await dispatch(upstreams, session, req, { channel }));
   }
 

@@ -52,7 +52,8 @@ export function mergeCapabilities(all: Record<string, unknown>[]): Record<string
 /**
  * Handles initialize: connects every server of the endpoint with the client's hello and returns
  * the session and the InitializeResult. On the aggregate endpoint a server that fails to connect
- * is left out (and logged) unless all fail.
+ * is left out (and logged) unless all fail. `subjectToken` is the caller's validated token, for
+ * upstreams whose credential is a token exchange.
  */
 export async function openSession(
   id: string,
@@ -63,6 +64,7 @@ export async function openSession(
   outbound: OutboundHook,
   identity: WardenIdentity,
   log: Logger,
+  subjectToken?: string,
 ): Promise<{ session: ClientSession; result: Record<string, unknown> }> {
   const p = req.params ?? {};
   const version = negotiate(p.protocolVersion);
@@ -77,6 +79,7 @@ export async function openSession(
       era: 'legacy',
       protocolVersion: version,
       hello: { protocolVersion: version, capabilities: objectOr(p.capabilities), clientInfo },
+      subjectToken,
     },
     upstreams,
     outbound,

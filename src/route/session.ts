@@ -19,6 +19,7 @@ import { errorResponse, isRequest } from '../core/jsonrpc.js';
 import type { Era } from '../core/protocol.js';
 import { idKey } from '../transport/upstream.js';
 import type { ClientHello, UpstreamInfo } from '../transport/upstream.js';
+import type { CallerCredential } from '../stages/credentials/index.js';
 import { MrtrBridge } from './mrtr.js';
 import { NameTable } from './naming.js';
 import type { TemplateMatcher } from './template.js';
@@ -45,6 +46,8 @@ export interface SessionInit {
   readonly hello: ClientHello;
   /** How long an input_required round trip waits for the client's retry, in milliseconds. */
   readonly mrtrTtlMs?: number;
+  /** The caller's validated token when the session opens (token exchange with upstreams). */
+  readonly subjectToken?: string;
 }
 
 interface ServerRequest {
@@ -60,6 +63,8 @@ const MAX_SERVER_REQUESTS = 1024;
 export class ClientSession implements LeaseListener {
   readonly id: string | undefined;
   readonly principal: Principal;
+  /** Who upstream credentials are obtained for; the pipeline updates its token on every request. */
+  readonly caller: CallerCredential;
   readonly endpoint: string;
   readonly servers: readonly string[];
   readonly serverSet: ReadonlySet<string>;
@@ -96,6 +101,7 @@ export class ClientSession implements LeaseListener {
   ) {
     this.id = init.id;
     this.principal = init.principal;
+    this.caller = { principal: init.principal, subjectToken: init.subjectToken };
     this.endpoint = init.endpoint;
     this.servers = init.servers;
     this.serverSet = new Set(init.servers);
@@ -134,7 +140,7 @@ export class ClientSession implements LeaseListener {
     if (deadErr !== undefined && this.id !== undefined) throw deadErr;
     let p = this.pendingLeases.get(server);
     if (p === undefined) {
-      p = this.upstreams.acquire(server, this.hello, this, this.id === undefined);
+      p = this.upstreams.acquire(server, this.hello, this, this.caller, this.id === undefined);
       this.pendingLeases.set(server, p);
       p.then(
         (l) => {

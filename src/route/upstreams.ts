@@ -12,6 +12,7 @@ import { isStdioServer } from '../config/schema.js';
 import type { ServerConfig, StdioServerConfig } from '../config/schema.js';
 import { resolveSecret, isSecretRef } from '../config/load.js';
 import type { Compiled } from '../config/compile.js';
+import type { CallerCredential, CredentialBroker } from '../stages/credentials/index.js';
 import { HttpUpstream } from '../transport/upstream-http.js';
 import { StdioUpstream } from '../transport/upstream-stdio.js';
 import type { StdioLaunch } from '../transport/upstream-stdio.js';
@@ -37,6 +38,8 @@ export interface Lease {
 class SharedEntry {
   readonly listeners = new Map<LeaseListener, Lease>();
   ready: Promise<void> = Promise.resolve();
+  /** Whose credential a per-principal connection uses: the latest session of that principal to lease it. */
+  caller: CallerCredential | undefined;
 
   constructor(
     readonly server: string,
@@ -89,6 +92,7 @@ export class Upstreams {
     private readonly compiled: Compiled,
     private readonly log: Logger,
     private readonly version: string,
+    private readonly credentials: CredentialBroker,
   ) {}
 
   /** Names of the configured servers. */
@@ -111,7 +115,12 @@ export class Upstreams {
     return this.live.size;
   }
 
-  private create(server: string, events: UpstreamEvents): Upstream {
+  /** `credentialOf` names the caller whose credential each HTTP request carries (read per request). */
+  private create(
+    server: string,
+    events: UpstreamEvents,
+    credentialOf: () => CallerCredential | undefined,
+  ): Upstream {
     const cfg = this.configOf(server);
     if (cfg === undefined) throw new WardenError('ERR_TRANSPORT_NOT_FOUND', `no server named ${server}`);
     const limits = this.compiled.config.limits;
@@ -148,6 +157,9 @@ export class Upstreams {
           connectTimeoutMs: cfg.timeouts.connectMs,
           maxResponseBytes: limits.maxResponseBytes,
           maxEventBytes: limits.maxEventBytes,
+          // No credential: nothing is asked per request (the connector's hot path stays as is).
+          credentials:
+            cfg.auth.type === 'none' ? undefined : () => this.credentials.headersFor(server, credentialOf()),
         },
         tracked,
         this.log,
@@ -163,23 +175,32 @@ export class Upstreams {
     return cfg !== undefined && isStdioServer(cfg) && cfg.share === 'shared';
   }
 
-  /** Leases a connection for a session; `forceShared` for sessionless clients. */
+  /**
+   * Leases a connection for a session acting for `caller`; `forceShared` for sessionless clients.
+   * A shared connection to a server whose credential depends on the caller is shared only within
+   * one principal.
+   */
   async acquire(
     server: string,
     hello: ClientHello,
     listener: LeaseListener,
+    caller: CallerCredential,
     forceShared = false,
   ): Promise<Lease> {
     const cfg = this.configOf(server);
     if (cfg === undefined) throw new WardenError('ERR_TRANSPORT_NOT_FOUND', `no server named ${server}`);
-    if (forceShared || this.isShared(server)) return this.acquireShared(server, listener);
+    if (forceShared || this.isShared(server)) return this.acquireShared(server, listener, caller);
     const holder: { lease?: Lease } = {};
-    const up = this.create(server, {
-      onMessage: (m) => {
-        if (holder.lease !== undefined) listener.onMessage(server, m, holder.lease);
+    const up = this.create(
+      server,
+      {
+        onMessage: (m) => {
+          if (holder.lease !== undefined) listener.onMessage(server, m, holder.lease);
+        },
+        onClose: (e) => listener.onClose(server, e),
       },
-      onClose: (e) => listener.onClose(server, e),
-    });
+      () => caller,
+    );
     const lease: Lease = { server, upstream: up, shared: false, release: () => up.close() };
     holder.lease = lease;
     try {
@@ -191,39 +212,52 @@ export class Upstreams {
     return lease;
   }
 
-  private async acquireShared(server: string, listener: LeaseListener): Promise<Lease> {
-    let entry = this.sharedConns.get(server);
+  private async acquireShared(
+    server: string,
+    listener: LeaseListener,
+    caller: CallerCredential,
+  ): Promise<Lease> {
+    const perPrincipal = this.credentials.perPrincipal(server);
+    const key = perPrincipal ? `${server}\n${caller.principal.key}` : server;
+    let entry = this.sharedConns.get(key);
     if (entry === undefined || (entry.upstream?.closed ?? false)) {
       const fresh = new SharedEntry(server, undefined);
-      const up = this.create(server, {
-        onMessage: (m) => {
-          if (isRequest(m)) {
-            // A server request nobody can be named for must not reach every session sharing the
-            // connection (each would answer it): it is refused once instead.
-            void up
-              .respond(errorResponse(m.id, -32601, 'no single client session owns this request'))
-              .catch(() => undefined);
-            return;
-          }
-          for (const [l, lease] of fresh.listeners) l.onMessage(server, m, lease);
+      const up = this.create(
+        server,
+        {
+          onMessage: (m) => {
+            if (isRequest(m)) {
+              // A server request nobody can be named for must not reach every session sharing the
+              // connection (each would answer it): it is refused once instead.
+              void up
+                .respond(errorResponse(m.id, -32601, 'no single client session owns this request'))
+                .catch(() => undefined);
+              return;
+            }
+            for (const [l, lease] of fresh.listeners) l.onMessage(server, m, lease);
+          },
+          onClose: (e) => {
+            if (this.sharedConns.get(key) === fresh) this.sharedConns.delete(key);
+            for (const l of [...fresh.listeners.keys()]) l.onClose(server, e);
+          },
         },
-        onClose: (e) => {
-          if (this.sharedConns.get(server) === fresh) this.sharedConns.delete(server);
-          for (const l of [...fresh.listeners.keys()]) l.onClose(server, e);
-        },
-      });
+        // Per principal: the caller of the latest lease (same principal, freshest token); otherwise
+        // no caller at all, so nothing of one principal's can reach a connection others share.
+        () => fresh.caller,
+      );
       fresh.upstream = up;
       const scfg = this.configOf(server);
       fresh.ready = up
         .connect(wardenHello(this.version), scfg?.timeouts.connectMs ?? 10_000, scfg?.protocol)
         .then(() => undefined);
       fresh.ready.catch(() => {
-        if (this.sharedConns.get(server) === fresh) this.sharedConns.delete(server);
+        if (this.sharedConns.get(key) === fresh) this.sharedConns.delete(key);
         void up.close();
       });
-      this.sharedConns.set(server, fresh);
+      this.sharedConns.set(key, fresh);
       entry = fresh;
     }
+    if (perPrincipal) entry.caller = caller;
     await entry.ready;
     return entry.leaseOf(listener);
   }

@@ -28,6 +28,13 @@ export interface HttpTarget {
   readonly connectTimeoutMs: number;
   readonly maxResponseBytes: number;
   readonly maxEventBytes: number;
+  /**
+   * Warden's own credential headers for this upstream, asked for before every HTTP request the
+   * connection makes (POST, the GET stream, DELETE); absent when the upstream gets none. A throw or
+   * rejection fails that request before anything is sent. It can never replace Warden's protocol
+   * headers (`content-type`, `accept`, `mcp-*`) or the framing headers.
+   */
+  readonly credentials?: () => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
 }
 
 const pools = new Map<string, Pool>();
@@ -78,6 +85,14 @@ async function readCapped(body: Body, max: number): Promise<string> {
     parts.push(b);
   }
   return Buffer.concat(parts).toString('utf8');
+}
+
+/** Headers that frame the HTTP message; only the connector and undici set them. */
+const FRAMING: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+
+/** True for a header Warden's connector sets itself, which a credential may not replace. */
+function isProtocolHeader(name: string): boolean {
+  return name === 'content-type' || name === 'accept' || name.startsWith('mcp-') || FRAMING.has(name);
 }
 
 function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -134,16 +149,42 @@ export class HttpUpstream implements Upstream {
     return h;
   }
 
+  /** Adds Warden's credential for this upstream to `h`; throws the credential's coded error. */
+  private async withCredentials(h: Record<string, string>): Promise<Record<string, string>> {
+    const get = this.target.credentials;
+    if (get === undefined) return h;
+    let extra: Readonly<Record<string, string>>;
+    try {
+      const c = get();
+      extra = c instanceof Promise ? await c : c;
+    } catch (err) {
+      throw err instanceof WardenError
+        ? err
+        : new WardenError('ERR_UPSTREAM_CREDENTIAL', `no credential for upstream ${this.server}`, {
+            data: { server: this.server },
+          });
+    }
+    for (const [k, v] of Object.entries(extra)) {
+      const name = k.toLowerCase();
+      if (!isProtocolHeader(name)) h[name] = v;
+    }
+    return h;
+  }
+
   private path(): string {
     return this.target.url.pathname + this.target.url.search;
   }
 
   private async post(msg: JsonRpcMessage): Promise<Dispatcher.ResponseData> {
+    // Outside the try: a credential failure keeps its own code and nothing is sent. Without a
+    // credential nothing is awaited here (no extra promise per request on the hot path).
+    const own = this.headers(msg);
+    const headers = this.target.credentials === undefined ? own : await this.withCredentials(own);
     try {
       return await this.pool.request({
         path: this.path(),
         method: 'POST',
-        headers: this.headers(msg),
+        headers,
         body: JSON.stringify(msg),
       });
     } catch (err) {
@@ -339,11 +380,11 @@ export class HttpUpstream implements Upstream {
         const res = await this.pool.request({
           path: this.path(),
           method: 'GET',
-          headers: {
+          headers: await this.withCredentials({
             accept: 'text/event-stream',
             'mcp-session-id': this.sessionId ?? '',
             'mcp-protocol-version': this.protocolVersion ?? '',
-          },
+          }),
           signal: ac.signal,
           bodyTimeout: 0,
         });
@@ -390,7 +431,7 @@ export class HttpUpstream implements Upstream {
         const res = await this.pool.request({
           path: this.path(),
           method: 'DELETE',
-          headers: this.headers(),
+          headers: await this.withCredentials(this.headers()),
           headersTimeout: 5000,
         });
         await res.body.dump();
