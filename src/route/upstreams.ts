@@ -222,6 +222,8 @@ export class Upstreams {
     let entry = this.sharedConns.get(key);
     if (entry === undefined || (entry.upstream?.closed ?? false)) {
       const fresh = new SharedEntry(server, undefined);
+      // Set before connecting: the handshake's own requests already carry this caller's credential.
+      if (perPrincipal) fresh.caller = caller;
       const up = this.create(
         server,
         {
@@ -256,8 +258,7 @@ export class Upstreams {
       });
       this.sharedConns.set(key, fresh);
       entry = fresh;
-    }
-    if (perPrincipal) entry.caller = caller;
+    } else if (perPrincipal) entry.caller = caller;
     await entry.ready;
     return entry.leaseOf(listener);
   }
