@@ -155,6 +155,15 @@ export function verifyIssuedAt(claims: JWTPayload, policy: JwtPolicy, nowSec: nu
 
 function fromJose(err: unknown): WardenError {
   if (err instanceof WardenError) return err;
+  // The key set could not be fetched or read (timeout, network, bad status or document): no verdict
+  // on the token, so fail closed with 503. jose throws its generic JOSEError only from a JWKS fetch.
+  if (
+    err instanceof joseErrors.JWKSTimeout ||
+    err instanceof joseErrors.JWKSInvalid ||
+    !(err instanceof joseErrors.JOSEError) ||
+    err.code === 'ERR_JOSE_GENERIC'
+  )
+    return new WardenError('ERR_AUTHN_UNAVAILABLE', undefined, { data: { reason: 'jwks' }, cause: err });
   if (err instanceof joseErrors.JWTExpired) return refuse('expired', err);
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.claim === 'iss') return refuse('issuer', err);

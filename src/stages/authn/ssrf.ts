@@ -111,7 +111,7 @@ export async function vetUrl(url: string | URL, policy: FetchPolicy): Promise<Ve
   try {
     u = new URL(url);
   } catch (err) {
-    throw refuse('ssrf', 'invalid:', err, 'A learned URL is not a valid URL.');
+    throw refuse('ssrf', '', err, 'A learned URL is not a valid URL.');
   }
   if (u.protocol !== 'https:' && !(u.protocol === 'http:' && policy.allowInsecure))
     throw refuse('ssrf', u, undefined, `A learned URL uses ${u.protocol} where only https is allowed.`);
@@ -172,6 +172,19 @@ async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: UR
  * a caller's own abort signal rejects with its reason as fetch does.
  */
 export function safeFetch(policy: FetchPolicy): typeof fetch {
+  return guardedFetch(policy, false);
+}
+
+/**
+ * The same capped fetch for a URL the operator wrote in config: the first hop goes where the
+ * operator said (http or https, any address), but a redirect target is learned, so every later
+ * hop is vetted as safeFetch vets it.
+ */
+export function trustedFetch(policy: FetchPolicy): typeof fetch {
+  return guardedFetch(policy, true);
+}
+
+function guardedFetch(policy: FetchPolicy, trustFirstHop: boolean): typeof fetch {
   const timeoutMs = policy.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = policy.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxRedirects = policy.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
@@ -192,8 +205,12 @@ export function safeFetch(policy: FetchPolicy): typeof fetch {
 
     let url = new URL(req.url);
     for (let hop = 0; ; hop++) {
-      const target = await vetUrl(url, policy);
-      const agent = pinnedAgent(target, timeoutMs);
+      let agent: Agent;
+      if (hop === 0 && trustFirstHop) {
+        if (url.protocol !== 'https:' && url.protocol !== 'http:')
+          throw refuse('ssrf', url, undefined, `A configured URL uses ${url.protocol}.`);
+        agent = new Agent({ connect: { timeout: timeoutMs }, connections: 1, pipelining: 0 });
+      } else agent = pinnedAgent(await vetUrl(url, policy), timeoutMs);
       try {
         let res: Dispatcher.ResponseData;
         try {
@@ -212,7 +229,12 @@ export function safeFetch(policy: FetchPolicy): typeof fetch {
           await res.body.dump();
           if (hop >= maxRedirects)
             throw refuse('redirects', url, undefined, 'A learned URL redirects too often.');
-          const next = new URL(location, url);
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch (err) {
+            throw refuse('ssrf', url, err, 'A learned URL redirects to something that is not a URL.');
+          }
           // Credentials never follow a redirect to another origin.
           if (next.origin !== url.origin) {
             delete headers.authorization;
