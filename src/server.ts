@@ -14,6 +14,7 @@ import type { Compiled } from './config/compile.js';
 import { createLogger } from './core/log.js';
 import type { Logger } from './core/log.js';
 import { createPipeline } from './pipeline.js';
+import { loadSecrets } from './secrets/index.js';
 import type { Pipeline } from './pipeline.js';
 import { JsonlAuditSink } from './store/audit-jsonl.js';
 import { createHttpServer, serveHttp } from './transport/http-server.js';
@@ -50,11 +51,13 @@ export async function startWarden(
   const log = opts.log ?? createLogger(config.log.level);
   // Validate before binding, then compile again with the bound port (port 0 picks a free one).
   compile(config, { embedded: opts.embedded ?? false });
+  // Every secret (env, file, Key Vault) is resolved once, before the listener binds.
+  const secrets = await loadSecrets(config);
   const server = createHttpServer();
   server.listen(config.listen.port, config.listen.host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  const compiled = compile(config, { embedded: opts.embedded ?? false, boundPort: port });
+  const compiled = compile(config, { embedded: opts.embedded ?? false, boundPort: port, secrets });
   const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
   const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION });
   serveHttp(server, pipeline, {
@@ -85,7 +88,7 @@ export async function startWarden(
 
 /** Runs the stdio front over this process's stdin/stdout for the one server in `config`. */
 export async function startStdioFront(config: Config, log: Logger): Promise<void> {
-  const compiled = compile(config);
+  const compiled = compile(config, { secrets: await loadSecrets(config) });
   const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
   const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION });
   const name = Object.keys(config.servers)[0] ?? 'stdio';

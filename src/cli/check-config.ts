@@ -2,21 +2,24 @@
  * `warden check-config FILE`: validates a configuration file the way start-up does (YAML, schema,
  * then compile-time rules) and reports every problem as `<path>: <message>`. The report never
  * contains a secret value: secret references are printed as written, plain env values are not
- * printed at all, and with `--resolve-secrets` a reference is only checked for resolvability.
+ * printed at all, and with `--resolve-secrets` a reference (env, file or Key Vault) is only checked
+ * for resolvability: its value is read and thrown away.
  */
 import { readFileSync } from 'node:fs';
 import { compile } from '../config/compile.js';
-import { isSecretRef, parseConfigText, resolveSecret } from '../config/load.js';
+import { parseConfigText } from '../config/load.js';
 import type { ConfigProblem } from '../config/load.js';
 import { isStdioServer } from '../config/schema.js';
 import type { Config } from '../config/schema.js';
 import { WardenError } from '../core/errors.js';
+import { secretRefPaths, tryResolveSecrets } from '../secrets/index.js';
+import type { SecretRefAt } from '../secrets/index.js';
 
 /** Options of `checkConfig`. */
 export interface CheckConfigOptions {
   /** Also check that every secret reference resolves (its value is read and discarded). */
   readonly resolveSecrets?: boolean;
-  /** Environment used to resolve `env:` references; defaults to `process.env`. */
+  /** Environment used to resolve `env:` references (and the managed-identity variables); defaults to `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /** Directory that relative paths are resolved against; defaults to the working directory. */
   readonly cwd?: string;
@@ -85,31 +88,22 @@ function compileProblems(config: Config, cwd: string | undefined): ConfigProblem
   }
 }
 
-/** Every secret reference in the config, with its key path. Plain (non-reference) values are skipped. */
-function secretRefs(config: Config): { path: string; ref: string }[] {
-  const out: { path: string; ref: string }[] = [];
-  for (const [name, server] of Object.entries(config.servers)) {
-    if (!isStdioServer(server)) continue;
-    for (const [key, value] of Object.entries(server.env)) {
-      if (isSecretRef(value)) out.push({ path: `servers.${name}.env.${key}`, ref: value });
-    }
-  }
-  return out;
-}
-
-/** Resolves each reference and throws the value away; failures become problems naming only the reference. */
-function secretProblems(refs: { path: string; ref: string }[], env: NodeJS.ProcessEnv): ConfigProblem[] {
+/** Resolves each reference (Key Vault too) and throws the values away; failures become problems naming only the reference. */
+async function secretProblems(
+  config: Config,
+  refs: SecretRefAt[],
+  env: NodeJS.ProcessEnv,
+): Promise<ConfigProblem[]> {
+  const { failures } = await tryResolveSecrets(
+    config,
+    refs.map((r) => r.ref),
+    { env },
+  );
   const out: ConfigProblem[] = [];
   for (const { path, ref } of refs) {
-    try {
-      resolveSecret(ref, env);
-    } catch (err) {
-      // resolveSecret's messages name the reference only; anything else is replaced, not echoed.
-      out.push({
-        path,
-        message: err instanceof WardenError ? err.message : `secret ${ref} cannot be resolved`,
-      });
-    }
+    // tryResolveSecrets' errors name the reference only, never a value or a response body.
+    const err = failures.get(ref);
+    if (err !== undefined) out.push({ path, message: err.message });
   }
   return out;
 }
@@ -117,7 +111,7 @@ function secretProblems(refs: { path: string; ref: string }[], env: NodeJS.Proce
 /** One summary line per server: its transport and (by reference only) its secrets. */
 function serverLines(config: Config): string[] {
   const lines: string[] = [];
-  const refs = secretRefs(config);
+  const refs = secretRefPaths(config);
   for (const [name, server] of Object.entries(config.servers)) {
     let line: string;
     if (isStdioServer(server)) {
@@ -138,10 +132,10 @@ function serverLines(config: Config): string[] {
 }
 
 /** Reads, parses, validates and compiles; every problem found along the way. */
-function collect(
+async function collect(
   file: string,
   opts: CheckConfigOptions,
-): { config: Config | undefined; problems: ConfigProblem[] } {
+): Promise<{ config: Config | undefined; problems: ConfigProblem[] }> {
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
@@ -152,7 +146,9 @@ function collect(
   if (parsed.config === undefined) return parsed;
   const problems = compileProblems(parsed.config, opts.cwd);
   if (opts.resolveSecrets === true)
-    problems.push(...secretProblems(secretRefs(parsed.config), opts.env ?? process.env));
+    problems.push(
+      ...(await secretProblems(parsed.config, secretRefPaths(parsed.config), opts.env ?? process.env)),
+    );
   return { config: parsed.config, problems };
 }
 
@@ -161,8 +157,8 @@ function collect(
  * compile() enforces. `text` lists every problem as `<path>: <message>` lines, or starts with
  * `ok: <file> is valid (<n> servers: names…)`. No secret value ever appears in it.
  */
-export function checkConfig(file: string, opts: CheckConfigOptions = {}): CheckConfigResult {
-  const { config, problems } = collect(file, opts);
+export async function checkConfig(file: string, opts: CheckConfigOptions = {}): Promise<CheckConfigResult> {
+  const { config, problems } = await collect(file, opts);
   if (config === undefined || problems.length > 0) {
     const head = `invalid: ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'})`;
     return {
@@ -180,10 +176,10 @@ const USAGE = 'usage: warden check-config [--resolve-secrets] FILE\n';
 
 /**
  * CLI entry for `warden check-config`: `argv` holds the arguments after the subcommand. Writes the
- * report to stdout when valid and to stderr when not. Returns the exit code: 0 valid, 1 invalid,
+ * report to stdout when valid and to stderr when not. Resolves to the exit code: 0 valid, 1 invalid,
  * 2 usage error.
  */
-export function runCheckConfig(argv: string[], io: CheckConfigIo = process): number {
+export async function runCheckConfig(argv: string[], io: CheckConfigIo = process): Promise<number> {
   let resolveSecrets = false;
   const files: string[] = [];
   let rest = false;
@@ -206,7 +202,7 @@ export function runCheckConfig(argv: string[], io: CheckConfigIo = process): num
     );
     return 2;
   }
-  const result = checkConfig(file, { resolveSecrets });
+  const result = await checkConfig(file, { resolveSecrets });
   (result.ok ? io.stdout : io.stderr).write(result.text);
   return result.ok ? 0 : 1;
 }

@@ -120,7 +120,7 @@ export async function run(argv: string[]): Promise<number> {
       case 'stdio':
         return await runStdio(rest);
       case 'check-config':
-        return runCheckConfig(rest);
+        return await runCheckConfig(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${VERSION}\n`);

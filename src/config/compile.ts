@@ -6,6 +6,8 @@ import { isIPv4 } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { WardenError } from '../core/errors.js';
+import { localSecrets } from '../secrets/index.js';
+import type { SecretValues } from '../secrets/index.js';
 import { configSchema } from './schema.js';
 import type { Config } from './schema.js';
 
@@ -22,6 +24,8 @@ export interface Compiled {
   readonly loopbackOnly: boolean;
   /** True when this is the embedded default (no config file). */
   readonly embedded: boolean;
+  /** Resolved secret references (`loadSecrets` at start-up; env:/file: on demand when not given). */
+  readonly secrets: SecretValues;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -54,7 +58,7 @@ export function embeddedDefault(): Config {
 /** Compiles a validated config; `port` is the actual bound port when known (for port 0). */
 export function compile(
   config: Config,
-  opts: { embedded?: boolean; cwd?: string; boundPort?: number } = {},
+  opts: { embedded?: boolean; cwd?: string; boundPort?: number; secrets?: SecretValues } = {},
 ): Compiled {
   const cwd = opts.cwd ?? process.cwd();
   const loopbackOnly = isLoopback(config.listen.host);
@@ -88,5 +92,6 @@ export function compile(
     allowedOrigins: new Set(config.http.allowedOrigins),
     loopbackOnly,
     embedded: opts.embedded ?? false,
+    secrets: opts.secrets ?? localSecrets(),
   };
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { WardenError } from '../core/errors.js';
-import { configSchema } from './schema.js';
+import { SECRET_REF, configSchema } from './schema.js';
 import type { Config } from './schema.js';
 
 /** One configuration problem: a dotted path and what is wrong there. */
@@ -144,9 +144,9 @@ export function loadConfigFile(file: string): Config {
   return r.config;
 }
 
-/** True when a config string value is a secret reference. */
+/** True when a config string value is a secret reference (`env:NAME`, `file:PATH`, `keyvault:NAME[/VERSION]`). */
 export function isSecretRef(value: string): boolean {
-  return /^env:[A-Za-z_][A-Za-z0-9_]*$/.test(value) || /^file:.+/.test(value);
+  return SECRET_REF.test(value);
 }
 
 /** Resolves a secret reference; the error names the reference, never a value. */

@@ -10,8 +10,9 @@ import { errorResponse, isRequest } from '../core/jsonrpc.js';
 import type { Logger } from '../core/log.js';
 import { isStdioServer } from '../config/schema.js';
 import type { ServerConfig, StdioServerConfig } from '../config/schema.js';
-import { resolveSecret, isSecretRef } from '../config/load.js';
+import { isSecretRef } from '../config/load.js';
 import type { Compiled } from '../config/compile.js';
+import type { SecretValues } from '../secrets/index.js';
 import type { CallerCredential, CredentialBroker } from '../stages/credentials/index.js';
 import { HttpUpstream } from '../transport/upstream-http.js';
 import { StdioUpstream } from '../transport/upstream-stdio.js';
@@ -68,9 +69,10 @@ class SharedEntry {
   }
 }
 
-/** Builds the child environment: the allowlist from Warden's env plus the configured entries. */
+/** Builds the child environment: the allowlist from Warden's env plus the configured entries, secret references taken from `secrets`. */
 export function childEnv(
   server: StdioServerConfig,
+  secrets: SecretValues,
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   const out: Record<string, string> = {};
@@ -79,7 +81,7 @@ export function childEnv(
     if (v !== undefined) out[name] = v;
   }
   for (const [name, value] of Object.entries(server.env))
-    out[name] = isSecretRef(value) ? resolveSecret(value, env) : value;
+    out[name] = isSecretRef(value) ? secrets.get(value) : value;
   return out;
 }
 
@@ -145,7 +147,7 @@ export class Upstreams {
         command: cfg.command,
         args: cfg.args,
         cwd: cfg.cwd,
-        env: childEnv(cfg),
+        env: childEnv(cfg, this.compiled.secrets),
         maxLineBytes: limits.maxResponseBytes,
       };
       up = new StdioUpstream(server, launch, tracked, this.log);

@@ -46,9 +46,9 @@ servers:
 `;
 
 describe('checkConfig', () => {
-  it('reports a valid file with its servers', () => {
+  it('reports a valid file with its servers', async () => {
     const file = write(VALID);
-    const r = checkConfig(file);
+    const r = await checkConfig(file);
     expect(r.ok).toBe(true);
     const first = r.text.split('\n')[0];
     expect(first).toBe(`ok: ${file} is valid (2 servers: notes, remote)`);
@@ -57,16 +57,16 @@ describe('checkConfig', () => {
     expect(r.text.endsWith('\n')).toBe(true);
   });
 
-  it('reports an empty file as valid with no servers', () => {
+  it('reports an empty file as valid with no servers', async () => {
     const file = write('');
-    expect(checkConfig(file)).toEqual({ ok: true, text: `ok: ${file} is valid (0 servers)\n` });
+    expect(await checkConfig(file)).toEqual({ ok: true, text: `ok: ${file} is valid (0 servers)\n` });
   });
 
-  it('lists every problem as <path>: <message>', () => {
+  it('lists every problem as <path>: <message>', async () => {
     const file = write(
       'listen:\n  port: -1\n  bogus: 1\nservers:\n  x:\n    comand: node\n  y_z:\n    url: https://a.example/\n  both:\n    command: node\n    url: https://a.example/\n',
     );
-    const r = checkConfig(file);
+    const r = await checkConfig(file);
     expect(r.ok).toBe(false);
     const out = r.text.trimEnd().split('\n');
     expect(out[0]).toBe(`invalid: ${file} (6 problems)`);
@@ -82,33 +82,33 @@ describe('checkConfig', () => {
     );
   });
 
-  it('reports compile-time problems (auth none off loopback)', () => {
+  it('reports compile-time problems (auth none off loopback)', async () => {
     const file = write('listen:\n  host: 0.0.0.0\n');
-    expect(checkConfig(file)).toEqual({
+    expect(await checkConfig(file)).toEqual({
       ok: false,
       text: `invalid: ${file} (1 problem)\nauth.mode: unauthenticated mode requires listen.host on loopback\n`,
     });
   });
 
-  it('reports YAML errors with their line', () => {
-    const r = checkConfig(write('listen:\n  port: 1\nlisten:\n  port: 2\n'));
+  it('reports YAML errors with their line', async () => {
+    const r = await checkConfig(write('listen:\n  port: 1\nlisten:\n  port: 2\n'));
     expect(r.ok).toBe(false);
     expect(r.text).toContain('(yaml line 3): DUPLICATE_KEY: Map keys must be unique\n');
   });
 
-  it('reports a missing or unreadable file as a problem', () => {
+  it('reports a missing or unreadable file as a problem', async () => {
     const missing = path.join(dir, 'absent.yaml');
-    expect(checkConfig(missing)).toEqual({
+    expect(await checkConfig(missing)).toEqual({
       ok: false,
       text: `invalid: ${missing} (1 problem)\n${missing}: cannot read the file: no such file\n`,
     });
-    const r = checkConfig(dir);
+    const r = await checkConfig(dir);
     expect(r.ok).toBe(false);
     expect(r.text).toContain(`${dir}: cannot read the file: is a directory`);
   });
 
-  it('escapes control characters so a key cannot forge report lines', () => {
-    const r = checkConfig(write('"x\\nok: forged": 1\n"y\\u001b[2J": 2\n'));
+  it('escapes control characters so a key cannot forge report lines', async () => {
+    const r = await checkConfig(write('"x\\nok: forged": 1\n"y\\u001b[2J": 2\n'));
     expect(r.ok).toBe(false);
     const out = r.text.trimEnd().split('\n');
     expect(out).toHaveLength(3);
@@ -132,8 +132,8 @@ describe('checkConfig never prints secret values', () => {
     url: https://user:${secret}@mcp.example.com/mcp?token=${secret}
 `;
 
-  it('prints references as written and nothing else of the environment', () => {
-    const r = checkConfig(write(text), { env: { WARDEN_CHECK_TOKEN: secret } });
+  it('prints references as written and nothing else of the environment', async () => {
+    const r = await checkConfig(write(text), { env: { WARDEN_CHECK_TOKEN: secret } });
     expect(r.ok).toBe(true);
     expect(r.text).toContain(`GITHUB_TOKEN=env:WARDEN_CHECK_TOKEN`);
     expect(r.text).toContain(`API_KEY=file:${tokenFile}`);
@@ -141,13 +141,13 @@ describe('checkConfig never prints secret values', () => {
     expect(r.text).not.toContain(secret);
   });
 
-  it('with resolveSecrets, checks the references without printing their values', () => {
-    const ok = checkConfig(write(text), { resolveSecrets: true, env: { WARDEN_CHECK_TOKEN: secret } });
+  it('with resolveSecrets, checks the references without printing their values', async () => {
+    const ok = await checkConfig(write(text), { resolveSecrets: true, env: { WARDEN_CHECK_TOKEN: secret } });
     expect(ok.ok).toBe(true);
     expect(ok.text).not.toContain(secret);
 
     const file = write(text.replace(tokenFile, path.join(dir, 'no-such-token')));
-    const bad = checkConfig(file, { resolveSecrets: true, env: { OTHER: secret } });
+    const bad = await checkConfig(file, { resolveSecrets: true, env: { OTHER: secret } });
     expect(bad.ok).toBe(false);
     expect(bad.text).toContain('servers.gh.env.GITHUB_TOKEN: secret env:WARDEN_CHECK_TOKEN is not set\n');
     expect(bad.text).toContain(
@@ -156,51 +156,51 @@ describe('checkConfig never prints secret values', () => {
     expect(bad.text).not.toContain(secret);
   });
 
-  it('does not resolve references unless asked', () => {
-    const r = checkConfig(write(text), { env: {} });
+  it('does not resolve references unless asked', async () => {
+    const r = await checkConfig(write(text), { env: {} });
     expect(r.ok).toBe(true);
   });
 });
 
 describe('runCheckConfig', () => {
-  it('exits 0 and writes to stdout for a valid file', () => {
+  it('exits 0 and writes to stdout for a valid file', async () => {
     const io = capture();
     const file = write(VALID);
-    expect(runCheckConfig([file], io)).toBe(0);
+    expect(await runCheckConfig([file], io)).toBe(0);
     expect(io.out).toMatch(/^ok: /);
     expect(io.err).toBe('');
   });
 
-  it('exits 1 and writes to stderr for an invalid file', () => {
+  it('exits 1 and writes to stderr for an invalid file', async () => {
     const io = capture();
-    expect(runCheckConfig([write('listn: {}\n')], io)).toBe(1);
+    expect(await runCheckConfig([write('listn: {}\n')], io)).toBe(1);
     expect(io.err).toContain('listn: unknown key\n');
     expect(io.out).toBe('');
   });
 
-  it('exits 2 on usage errors', () => {
+  it('exits 2 on usage errors', async () => {
     for (const argv of [[], ['a.yaml', 'b.yaml'], ['--bogus', 'a.yaml']]) {
       const io = capture();
-      expect(runCheckConfig(argv, io), JSON.stringify(argv)).toBe(2);
+      expect(await runCheckConfig(argv, io), JSON.stringify(argv)).toBe(2);
       expect(io.err).toContain('usage: warden check-config');
       expect(io.out).toBe('');
     }
   });
 
-  it('prints usage for --help and accepts -- before a file name', () => {
+  it('prints usage for --help and accepts -- before a file name', async () => {
     const help = capture();
-    expect(runCheckConfig(['--help'], help)).toBe(0);
+    expect(await runCheckConfig(['--help'], help)).toBe(0);
     expect(help.out).toContain('usage: warden check-config');
     const io = capture();
-    expect(runCheckConfig(['--', write(VALID)], io)).toBe(0);
+    expect(await runCheckConfig(['--', write(VALID)], io)).toBe(0);
   });
 
-  it('--resolve-secrets reports an unset reference', () => {
+  it('--resolve-secrets reports an unset reference', async () => {
     const name = 'WARDEN_CHECK_SURELY_UNSET_VAR';
     delete process.env[name];
     const file = write(`servers:\n  x:\n    command: node\n    env:\n      T: env:${name}\n`);
     const io = capture();
-    expect(runCheckConfig(['--resolve-secrets', file], io)).toBe(1);
+    expect(await runCheckConfig(['--resolve-secrets', file], io)).toBe(1);
     expect(io.err).toContain(`servers.x.env.T: secret env:${name} is not set`);
   });
 });
