@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { Config } from './config/schema.js';
 import { compile } from './config/compile.js';
+import { resolveSecret } from './config/load.js';
 import type { Compiled } from './config/compile.js';
 import { createLogger } from './core/log.js';
 import type { Logger } from './core/log.js';
@@ -20,6 +21,9 @@ import { JsonlAuditSink } from './store/audit-jsonl.js';
 import { createHttpServer, serveHttp } from './transport/http-server.js';
 import { serveStdio } from './transport/stdio-server.js';
 import { closeHttpPools } from './transport/upstream-http.js';
+import { listenerTls, startCertReloader } from './transport/tls.js';
+import type { CertReloader, TlsPair } from './transport/tls.js';
+import type { SecretValues } from './secrets/index.js';
 
 /** Warden's package version. */
 export const VERSION: string = ((): string => {
@@ -40,7 +44,19 @@ export interface RunningWarden {
   readonly compiled: Compiled;
   readonly pipeline: Pipeline;
   readonly server: Server;
+  /** The listener certificate reloader when `listen.tls` is set (`reload()` re-reads at once). */
+  readonly tls: CertReloader | undefined;
   close(): Promise<void>;
+}
+
+/**
+ * The listener certificate and key: as loaded at start-up, or with `fresh` (reloads) `file:`
+ * references read from disk again so a rotated file is seen; other references keep their value.
+ */
+function readTlsPair(refs: { cert: string; key: string }, secrets: SecretValues, fresh: boolean): TlsPair {
+  const read = (ref: string): string =>
+    fresh && ref.startsWith('file:') ? resolveSecret(ref) : secrets.get(ref);
+  return { cert: read(refs.cert), key: read(refs.key) };
 }
 
 /** Starts the HTTP gateway and resolves once it listens. */
@@ -53,7 +69,11 @@ export async function startWarden(
   compile(config, { embedded: opts.embedded ?? false });
   // Every secret (env, file, Key Vault) is resolved once, before the listener binds.
   const secrets = await loadSecrets(config);
-  const server = createHttpServer();
+  const tlsConfig = config.listen.tls;
+  const tls =
+    tlsConfig === undefined ? undefined : listenerTls(readTlsPair(tlsConfig, secrets, false), tlsConfig);
+  const https = tls === undefined ? undefined : createHttpServer(tls);
+  const server: Server = https ?? createHttpServer();
   server.listen(config.listen.port, config.listen.host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
@@ -66,6 +86,14 @@ export async function startWarden(
     log,
   });
   const bound = (server.address() as AddressInfo).port;
+  const reloader =
+    https === undefined || tls === undefined || tlsConfig === undefined
+      ? undefined
+      : startCertReloader(https, tls, {
+          load: () => readTlsPair(tlsConfig, secrets, true),
+          intervalMs: tlsConfig.reloadIntervalMs,
+          log,
+        });
   let closing: Promise<void> | undefined;
   return {
     url: compiled.publicUrl,
@@ -73,8 +101,10 @@ export async function startWarden(
     compiled,
     pipeline,
     server,
+    tls: reloader,
     close() {
       closing ??= (async () => {
+        reloader?.stop();
         server.close();
         server.closeAllConnections();
         await pipeline.close();

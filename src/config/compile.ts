@@ -74,7 +74,8 @@ export function compile(
     config.listen.host.includes(':') && !config.listen.host.startsWith('[')
       ? `[${config.listen.host}]`
       : config.listen.host;
-  const publicUrl = (config.publicUrl ?? `http://${hostForUrl}:${port}`).replace(/\/+$/, '');
+  const scheme = config.listen.tls === undefined ? 'http' : 'https';
+  const publicUrl = (config.publicUrl ?? `${scheme}://${hostForUrl}:${port}`).replace(/\/+$/, '');
   const hosts = new Set<string>();
   for (const h of ['127.0.0.1', 'localhost', '[::1]']) {
     hosts.add(h);

@@ -47,7 +47,7 @@ const stdioServer = z
       .default({})
       .meta({
         description:
-          'Environment given to the child: NAME → value. A value of the form `env:NAME` or `file:PATH` is resolved as a secret reference; anything else is a plain, non-secret literal. Only these names and `inheritEnv` reach the child.',
+          'Environment given to the child: NAME → value. A value of the form `env:NAME`, `file:PATH` or `keyvault:NAME[/VERSION]` is resolved as a secret reference at start-up; anything else is a plain, non-secret literal. Only these names and `inheritEnv` reach the child.',
       }),
     inheritEnv: z
       .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))

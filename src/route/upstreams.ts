@@ -15,6 +15,8 @@ import type { Compiled } from '../config/compile.js';
 import type { SecretValues } from '../secrets/index.js';
 import type { CallerCredential, CredentialBroker } from '../stages/credentials/index.js';
 import { HttpUpstream } from '../transport/upstream-http.js';
+import { loadUpstreamTls } from '../transport/upstream-tls.js';
+import type { UpstreamTls } from '../transport/upstream-tls.js';
 import { StdioUpstream } from '../transport/upstream-stdio.js';
 import type { StdioLaunch } from '../transport/upstream-stdio.js';
 import { wardenHello } from '../transport/upstream.js';
@@ -89,13 +91,21 @@ export function childEnv(
 export class Upstreams {
   private readonly sharedConns = new Map<string, SharedEntry>();
   private readonly live = new Set<Upstream>();
+  /** TLS settings (extra CAs, SPKI pins) of the https upstreams that have any. */
+  private readonly tls = new Map<string, UpstreamTls>();
 
   constructor(
     private readonly compiled: Compiled,
     private readonly log: Logger,
     private readonly version: string,
     private readonly credentials: CredentialBroker,
-  ) {}
+  ) {
+    // CA files are read and pins checked now, so a bad entry stops start-up, not a session.
+    for (const [name, cfg] of Object.entries(compiled.config.servers)) {
+      const tls = isStdioServer(cfg) ? undefined : loadUpstreamTls(name, new URL(cfg.url), cfg.tls);
+      if (tls !== undefined) this.tls.set(name, tls);
+    }
+  }
 
   /** Names of the configured servers. */
   get names(): string[] {
@@ -159,6 +169,7 @@ export class Upstreams {
           connectTimeoutMs: cfg.timeouts.connectMs,
           maxResponseBytes: limits.maxResponseBytes,
           maxEventBytes: limits.maxEventBytes,
+          tls: this.tls.get(server),
           // No credential: nothing is asked per request (the connector's hot path stays as is).
           credentials:
             cfg.auth.type === 'none' ? undefined : () => this.credentials.headersFor(server, credentialOf()),

@@ -5,6 +5,8 @@
  * go out. GET serves the session's standalone stream (or resumes one), DELETE ends a session.
  */
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ClientChannel } from '../core/channel.js';
 import { WardenError, toWardenError } from '../core/errors.js';
@@ -16,6 +18,8 @@ import { toHttpError } from '../core/mapper.js';
 import type { EndpointSpec, Handler } from '../core/handler.js';
 import { SessionStreams, startSse } from './http-streams.js';
 import type { StreamWriter } from './http-streams.js';
+import { secureContextOptions } from './tls.js';
+import type { ListenerTls } from './tls.js';
 
 /** Settings of the HTTP front. */
 export interface HttpFrontOptions {
@@ -181,12 +185,31 @@ function factsOf(req: IncomingMessage, path: string, query: string | undefined):
   };
 }
 
-/** Creates the HTTP server (not yet listening); attach the handler with `serveHttp` once built. */
-export function createHttpServer(): Server {
-  const server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 65_000 });
+/**
+ * Creates the HTTP server (not yet listening), or an HTTPS one when `tls` is given (every response
+ * then carries `Strict-Transport-Security` unless its max-age is 0); attach the handler with
+ * `serveHttp` once built.
+ */
+export function createHttpServer(tls: ListenerTls): HttpsServer;
+export function createHttpServer(tls?: undefined): Server;
+export function createHttpServer(tls?: ListenerTls): Server | HttpsServer {
+  const settings = { requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 65_000 };
+  const server =
+    tls === undefined
+      ? createServer(settings)
+      : createHttpsServer({ ...settings, ...secureContextOptions(tls.pair, tls.minVersion) });
+  const hsts = tls !== undefined && tls.hstsMaxAgeSec > 0 ? `max-age=${tls.hstsMaxAgeSec}` : undefined;
+  if (hsts !== undefined) {
+    // Registered before serveHttp's listener, so the header is set before any reply is written;
+    // writeHead() merges it into every response, refusals included.
+    server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+      res.setHeader('strict-transport-security', hsts);
+    });
+  }
+  const hstsLine = hsts === undefined ? '' : `strict-transport-security: ${hsts}\r\n`;
   server.on('clientError', (_err, socket) => {
     if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\n${hstsLine}content-length: 0\r\n\r\n`);
     else socket.destroy();
   });
   return server;

@@ -12,6 +12,8 @@ import { parseMessage } from '../core/jsonrpc.js';
 import { LATEST_MODERN, NAME_SOURCE, encodeHeaderValue } from '../core/protocol.js';
 import type { Logger } from '../core/log.js';
 import { SseDecoder } from './sse.js';
+import { tlsConnectOptions } from './upstream-tls.js';
+import type { UpstreamTls } from './upstream-tls.js';
 import { RpcBook, cancelledBeforeSend, handshake, withModernMeta } from './upstream.js';
 import type {
   ClientHello,
@@ -28,6 +30,8 @@ export interface HttpTarget {
   readonly connectTimeoutMs: number;
   readonly maxResponseBytes: number;
   readonly maxEventBytes: number;
+  /** Extra CAs and SPKI pins for an https upstream; undefined for Node's defaults. */
+  readonly tls?: UpstreamTls | undefined;
   /**
    * Warden's own credential headers for this upstream, asked for before every HTTP request the
    * connection makes (POST, the GET stream, DELETE); absent when the upstream gets none. A throw or
@@ -39,17 +43,19 @@ export interface HttpTarget {
 
 const pools = new Map<string, Pool>();
 
-/** The shared connection pool for an origin. */
-function poolFor(url: URL, connectTimeoutMs: number): Pool {
-  let p = pools.get(url.origin);
+/** The shared connection pool for an origin and its TLS settings. */
+function poolFor(url: URL, connectTimeoutMs: number, tls: UpstreamTls | undefined): Pool {
+  const key = tls === undefined ? url.origin : `${url.origin} ${tls.key}`;
+  let p = pools.get(key);
   if (p === undefined) {
     p = new Pool(url.origin, {
       connections: 128,
       pipelining: 1,
       connectTimeout: connectTimeoutMs,
       keepAliveTimeout: 30_000,
+      connect: tlsConnectOptions(tls),
     });
-    pools.set(url.origin, p);
+    pools.set(key, p);
   }
   return p;
 }
@@ -120,7 +126,7 @@ export class HttpUpstream implements Upstream {
     private readonly log: Logger,
   ) {
     this.book = new RpcBook(server);
-    this.pool = poolFor(target.url, target.connectTimeoutMs);
+    this.pool = poolFor(target.url, target.connectTimeoutMs, target.tls);
   }
 
   get info(): UpstreamInfo | undefined {
@@ -188,6 +194,15 @@ export class HttpUpstream implements Upstream {
         body: JSON.stringify(msg),
       });
     } catch (err) {
+      if (err instanceof WardenError && err.code === 'ERR_UPSTREAM_TLS_PIN') {
+        // The handshake was torn down before the request was written: nothing reached the server.
+        // The operator's log gets the host and the presented pin; the client only the server name.
+        this.log.warn('upstream TLS pin mismatch; connection refused', { server: this.server, ...err.data });
+        throw new WardenError('ERR_UPSTREAM_TLS_PIN', `upstream ${this.server}: unpinned TLS key`, {
+          data: { server: this.server },
+          cause: err,
+        });
+      }
       throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', `upstream ${this.server} unreachable`, {
         data: { server: this.server },
         cause: err,

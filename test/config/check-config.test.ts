@@ -83,7 +83,7 @@ describe('checkConfig', () => {
   });
 
   it('reports compile-time problems (auth none off loopback)', async () => {
-    const file = write('listen:\n  host: 0.0.0.0\n');
+    const file = write('listen:\n  host: 0.0.0.0\nauth:\n  mode: none\n');
     expect(await checkConfig(file)).toEqual({
       ok: false,
       text: `invalid: ${file} (1 problem)\nauth.mode: unauthenticated mode requires listen.host on loopback\n`,

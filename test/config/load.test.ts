@@ -59,7 +59,7 @@ describe('defaults', () => {
       expect(c.dataDir).toBe('.warden');
       expect(c.publicUrl).toBeUndefined();
       expect(c.servers).toEqual({});
-      expect(c.auth.mode).toBe('none');
+      expect(c.auth.mode).toBe('local');
       expect(c.http).toEqual({ allowedHosts: [], allowedOrigins: [] });
       expect(c.limits.maxRequestBytes).toBe(1_048_576);
       expect(c.sessions.idleTimeoutMs).toBe(1_800_000);
@@ -92,6 +92,8 @@ describe('defaults', () => {
       url: 'https://mcp.example.com/mcp',
       protocol: 'auto',
       timeouts: { connectMs: 10_000, requestMs: 60_000 },
+      auth: { type: 'none' },
+      tls: { pinSha256: [] },
     });
   });
 
@@ -313,7 +315,7 @@ describe('YAML errors', () => {
 describe('compile-time rules', () => {
   it('refuses auth none on a non-loopback listener', () => {
     for (const host of ['0.0.0.0', '192.168.1.10', '::', 'example.com', '127.evil.example']) {
-      expect(lines(compileProblems(`listen:\n  host: "${host}"\n`)), host).toEqual([
+      expect(lines(compileProblems(`listen:\n  host: "${host}"\nauth:\n  mode: none\n`)), host).toEqual([
         'auth.mode: unauthenticated mode requires listen.host on loopback',
       ]);
     }
