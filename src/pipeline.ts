@@ -421,14 +421,14 @@ export function createPipeline(
       if (s.id !== undefined && !sessions.end(s, 'deleted')) void s.close();
     },
 
-    auditHttp(endpoint, facts, outcome, code, status) {
+    auditHttp(endpoint, facts, outcome, code, status, session) {
       const r: AuditRecord = {
         time: new Date().toISOString(),
         exchange: newExchangeId(),
         transport: 'http',
         endpoint,
         era: 'unknown',
-        principal: ANONYMOUS.key,
+        principal: session?.principal.key ?? ANONYMOUS.key,
         direction: 'client',
         kind: 'http',
         method: `HTTP ${facts.method}`,

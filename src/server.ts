@@ -14,6 +14,7 @@ import { resolveSecret } from './config/load.js';
 import type { Compiled } from './config/compile.js';
 import { createLogger } from './core/log.js';
 import type { Logger } from './core/log.js';
+import { buildAuthn } from './identity.js';
 import { createPipeline } from './pipeline.js';
 import { loadSecrets } from './secrets/index.js';
 import type { Pipeline } from './pipeline.js';
@@ -79,7 +80,14 @@ export async function startWarden(
   const port = (server.address() as AddressInfo).port;
   const compiled = compile(config, { embedded: opts.embedded ?? false, boundPort: port, secrets });
   const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
-  const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION });
+  let authn;
+  try {
+    authn = await buildAuthn(compiled, log);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION }, authn);
   serveHttp(server, pipeline, {
     maxRequestBytes: config.limits.maxRequestBytes,
     replayEvents: config.sessions.replayEvents,

@@ -12,6 +12,7 @@ import { configSchema } from '../config/schema.js';
 import type { Config } from '../config/schema.js';
 import { VERSION, startStdioFront, startWarden } from '../server.js';
 import { runCheckConfig } from './check-config.js';
+import { TOKEN_USAGE, runToken } from './token.js';
 
 const HELP = `warden ${VERSION} — security gateway for the Model Context Protocol
 
@@ -20,6 +21,8 @@ Usage:
   warden stdio [--config FILE] [--env NAME]... -- COMMAND [ARGS...]
                                           wrap one stdio MCP server for a desktop client
   warden check-config FILE                validate a configuration file, listing every problem
+  ${TOKEN_USAGE}
+                                          print a short-lived access token from the local issuer
   warden --version | --help
 
 Environment:
@@ -64,8 +67,18 @@ async function runStart(argv: string[]): Promise<number> {
     lines.push(
       '',
       '  !!! WARNING: authentication is OFF (auth.mode: none). Anyone who can reach this loopback',
-      '  !!! port can use every configured server. Token authentication arrives with the identity work.',
+      '  !!! port can use every configured server.',
     );
+  } else if (config.auth.mode === 'local') {
+    const cfgArg = values.config !== undefined ? ` --config ${values.config}` : '';
+    lines.push(
+      '',
+      '  Authentication: every request needs a bearer token from the local issuer. Get one with',
+      `    warden token${cfgArg} --sub <your-name> [--endpoint /mcp/<server>]`,
+      '  and send it as `Authorization: Bearer <token>` (tokens are bound to one endpoint).',
+    );
+  } else {
+    lines.push('', `  Authentication: ${config.auth.mode} tokens from ${config.auth.issuer ?? '(issuer)'}`);
   }
   if (embedded)
     lines.push('', '  Running the embedded default (no config file): the bundled demo notes server.');
@@ -121,6 +134,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runStdio(rest);
       case 'check-config':
         return await runCheckConfig(rest);
+      case 'token':
+        return await runToken(rest, configFrom);
       case '--version':
       case '-v':
         process.stdout.write(`${VERSION}\n`);

@@ -69,6 +69,18 @@ export function compile(
       },
     });
   }
+  const auth = config.auth;
+  const authProblems: { path: string; message: string }[] = [];
+  if ((auth.mode === 'jwt' || auth.mode === 'introspection') && auth.issuer === undefined)
+    authProblems.push({ path: 'auth.issuer', message: `required for mode ${auth.mode}` });
+  if (auth.mode === 'introspection' && auth.introspection === undefined)
+    authProblems.push({ path: 'auth.introspection', message: 'required for mode introspection' });
+  if (auth.mode !== 'none' && auth.profile === 'entra' && auth.tenants.length === 0)
+    authProblems.push({ path: 'auth.tenants', message: 'the entra profile needs the allowed tenant ids' });
+  if (authProblems.length > 0)
+    throw new WardenError('ERR_CONFIG_INVALID', `${authProblems.length} problem(s) in auth`, {
+      data: { problems: authProblems },
+    });
   const port = opts.boundPort ?? config.listen.port;
   const hostForUrl =
     config.listen.host.includes(':') && !config.listen.host.startsWith('[')

@@ -51,5 +51,6 @@ export interface Handler {
     outcome: AuditRecord['outcome'],
     code?: string,
     status?: number,
+    session?: SessionRef,
   ): void;
 }

@@ -246,13 +246,13 @@ export function serveHttp(server: Server, pipeline: Handler, opts: HttpFrontOpti
     const id = session.id ?? '';
     const last = facts.headers['last-event-id'];
     streamsFor(id).attachGet(res, typeof last === 'string' ? last : undefined);
-    pipeline.auditHttp(endpoint.path, facts, 'ok', undefined, 200);
+    pipeline.auditHttp(endpoint.path, facts, 'ok', undefined, 200, session);
   }
 
   async function onDelete(res: ServerResponse, facts: HttpFacts, endpoint: EndpointSpec): Promise<void> {
     const session = await pipeline.sessionFor(endpoint, facts);
     pipeline.endSession(session);
-    pipeline.auditHttp(endpoint.path, facts, 'ok', undefined, 200);
+    pipeline.auditHttp(endpoint.path, facts, 'ok', undefined, 200, session);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 });
     res.end('{}');
   }

@@ -37,6 +37,8 @@ export interface TestWarden extends RunningWarden {
 export async function startTestWarden(config: ConfigInput): Promise<TestWarden> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'warden-test-'));
   const parsed = configSchema.parse({
+    // Most tests are about other things; authentication is on only where a test asks for it.
+    auth: { mode: 'none' },
     ...config,
     listen: { host: '127.0.0.1', port: 0, ...config.listen },
     dataDir,
@@ -94,10 +96,14 @@ export const INIT = {
 } as const;
 
 /** Opens a 2025-era session on an endpoint and returns its id. */
-export async function openSession(base: string, endpoint: string): Promise<string> {
+export async function openSession(
+  base: string,
+  endpoint: string,
+  extra: Record<string, string> = {},
+): Promise<string> {
   const res = await fetch(base + endpoint, {
     method: 'POST',
-    headers: mcpHeaders(undefined, { 'mcp-protocol-version': '2025-11-25' }),
+    headers: mcpHeaders(undefined, { 'mcp-protocol-version': '2025-11-25', ...extra }),
     body: JSON.stringify(INIT),
   });
   if (res.status !== 200) throw new Error(`initialize failed: ${res.status} ${await res.text()}`);
@@ -106,7 +112,7 @@ export async function openSession(base: string, endpoint: string): Promise<strin
   if (sid === null) throw new Error('no session id');
   await fetch(base + endpoint, {
     method: 'POST',
-    headers: mcpHeaders(sid),
+    headers: mcpHeaders(sid, extra),
     body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
   });
   return sid;

@@ -1,14 +1,15 @@
 /**
  * The `warden` binary as a new user meets it: `warden start` with no config runs the embedded
- * default (loopback :8787, the bundled demo notes server, data under .warden/), says loudly that
- * authentication is off, serves MCP, and shuts down on SIGTERM leaving no child behind.
+ * default (loopback :8787, the bundled demo notes server, data under .warden/) with the local
+ * issuer: it says how to get a token, refuses requests without one, serves MCP to `warden token`
+ * holders, and shuts down on SIGTERM leaving no child behind.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, openSession, rpc, alive } from '../helpers/warden.js';
+import { INIT, ROOT, openSession, rpc, alive } from '../helpers/warden.js';
 
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 
@@ -28,31 +29,65 @@ describe('warden CLI', () => {
         for (let i = 0; i < 100 && !err.includes('listening on'); i++)
           await new Promise((r) => setTimeout(r, 50));
         expect(err).toContain('listening on http://127.0.0.1:8787');
-        expect(err).toContain('authentication is OFF');
+        expect(err).toContain('warden token --sub <your-name>');
+        expect(err).not.toContain('authentication is OFF');
         const base = 'http://127.0.0.1:8787';
-        const sid = await openSession(base, '/mcp/notes');
-        const write = await rpc(base, '/mcp/notes', sid, {
-          jsonrpc: '2.0',
-          id: 2,
-          method: 'tools/call',
-          params: { name: 'write_note', arguments: { name: 'hello', content: 'first note' } },
-        });
+        const anon = await rpc(base, '/mcp/notes', undefined, INIT);
+        expect(anon.status).toBe(401);
+        const tokenFor = (endpoint: string): Record<string, string> => {
+          const r = spawnSync(process.execPath, [CLI, 'token', '--sub', 'alice', '--endpoint', endpoint], {
+            cwd,
+            env,
+            encoding: 'utf8',
+          });
+          expect(r.status, r.stderr).toBe(0);
+          // Only the token is printed: three base64url segments and a newline.
+          expect(r.stdout).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/);
+          return { authorization: `Bearer ${r.stdout.trim()}` };
+        };
+        const notesAuth = tokenFor('/mcp/notes');
+        const sid = await openSession(base, '/mcp/notes', notesAuth);
+        const write = await rpc(
+          base,
+          '/mcp/notes',
+          sid,
+          {
+            jsonrpc: '2.0',
+            id: 2,
+            method: 'tools/call',
+            params: { name: 'write_note', arguments: { name: 'hello', content: 'first note' } },
+          },
+          notesAuth,
+        );
         expect(JSON.stringify(write.json)).toContain('hello');
-        const agg = await openSession(base, '/mcp');
-        const list = await rpc(base, '/mcp', agg, { jsonrpc: '2.0', id: 3, method: 'tools/list' });
+        // A token for /mcp/notes is not a token for /mcp.
+        expect((await rpc(base, '/mcp', undefined, INIT, notesAuth)).status).toBe(401);
+        const aggAuth = tokenFor('/mcp');
+        const agg = await openSession(base, '/mcp', aggAuth);
+        const list = await rpc(base, '/mcp', agg, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, aggAuth);
         const names = (list.json as { result: { tools: { name: string }[] } }).result.tools.map(
           (t) => t.name,
         );
         expect(names).toContain('notes__read_note');
-        const read = await rpc(base, '/mcp', agg, {
-          jsonrpc: '2.0',
-          id: 4,
-          method: 'tools/call',
-          params: { name: 'notes__read_note', arguments: { name: 'hello' } },
-        });
+        const read = await rpc(
+          base,
+          '/mcp',
+          agg,
+          {
+            jsonrpc: '2.0',
+            id: 4,
+            method: 'tools/call',
+            params: { name: 'notes__read_note', arguments: { name: 'hello' } },
+          },
+          aggAuth,
+        );
         expect(JSON.stringify(read.json)).toContain('first note');
         expect(existsSync(path.join(cwd, '.warden', 'audit.jsonl'))).toBe(true);
         expect(existsSync(path.join(cwd, '.warden', 'notes'))).toBe(true);
+        // The local issuer's private key is kept sealed, owner-only, and never in the clear.
+        const keyFile = path.join(cwd, '.warden', 'keys', 'local-issuer.jwk');
+        expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+        expect(readFileSync(keyFile, 'utf8')).not.toContain('"d"');
       } finally {
         const spawned = [...err.matchAll(/"msg":"spawn"/g)].length;
         child.kill('SIGTERM');
@@ -72,7 +107,7 @@ describe('warden CLI', () => {
     const cfg = path.join(cwd, 'warden.yaml');
     writeFileSync(
       cfg,
-      `listen: { port: 0 }\nservers:\n  notes:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(path.join(ROOT, 'dist/examples/servers/notes/server.js'))}]\n    env: { NOTES_DIR: notes }\n`,
+      `listen: { port: 0 }\nauth: { mode: none }\nservers:\n  notes:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(path.join(ROOT, 'dist/examples/servers/notes/server.js'))}]\n    env: { NOTES_DIR: notes }\n`,
     );
     const child = spawn(process.execPath, [CLI, 'start', '--config', cfg], {
       cwd,

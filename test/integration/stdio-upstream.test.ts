@@ -27,6 +27,7 @@ afterEach(async () => {
 async function start(server: Record<string, unknown>): Promise<RunningWarden> {
   const cfg = configSchema.parse({
     listen: { port: 0 },
+    auth: { mode: 'none' },
     dataDir: mkdtempSync(path.join(tmpdir(), 'warden-stdio-')),
     servers: { s: server },
   });
@@ -111,6 +112,7 @@ describe('stdio upstreams', () => {
   it('[session:lifecycle] an idle session is reaped with its child', async () => {
     const cfg = configSchema.parse({
       listen: { port: 0 },
+      auth: { mode: 'none' },
       dataDir: mkdtempSync(path.join(tmpdir(), 'warden-idle-')),
       sessions: { idleTimeoutMs: 1000, reapIntervalMs: 200 },
       servers: { s: { command: process.execPath, args: [SCRIPTED] } },
