@@ -36,6 +36,8 @@ import { LATEST_MODERN } from './core/protocol.js';
 export interface Pipeline extends Handler {
   /** Live sessions. */
   readonly sessionCount: number;
+  /** Live sessionless (2026-07-28) contexts, one per principal and endpoint. */
+  readonly contextCount: number;
   readonly upstreams: Upstreams;
   /** Writes buffered audit records now. */
   flushAudit(): void;
@@ -121,7 +123,10 @@ export function createPipeline(
   const responseStages: readonly Stage[] = [];
 
   // Sessionless (2026-era) contexts: one per principal and endpoint, on shared upstream connections.
+  // Every authenticated principal can create one, so the map is bounded like the session store:
+  // least recently used first out (a Map keeps insertion order; a hit moves the entry to the end).
   const stateless = new Map<string, ClientSession>();
+  const maxStateless = cfg.sessions.maxSessions;
 
   const outbound = (
     session: ClientSession,
@@ -138,7 +143,17 @@ export function createPipeline(
   function statelessFor(principal: Principal, endpoint: EndpointSpec): ClientSession {
     const key = `${principal.key}|${endpoint.path}`;
     let s = stateless.get(key);
-    if (s === undefined) {
+    if (s !== undefined) {
+      stateless.delete(key);
+      stateless.set(key, s);
+    } else {
+      if (stateless.size >= maxStateless) {
+        const oldest = stateless.entries().next();
+        if (oldest.done !== true) {
+          stateless.delete(oldest.value[0]);
+          void oldest.value[1].close();
+        }
+      }
       s = new ClientSession(
         {
           id: undefined,
@@ -327,6 +342,9 @@ export function createPipeline(
     upstreams,
     get sessionCount() {
       return sessions.size;
+    },
+    get contextCount() {
+      return stateless.size;
     },
     flushAudit: () => audit.flush(),
     endpointOf: (path) => endpoints.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path),
