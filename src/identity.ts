@@ -4,7 +4,9 @@
  * URL the operator wrote (trusted as written), or one discovered from the issuer's metadata
  * (fetched under the SSRF rules). Everything here runs once at start-up and fails start-up.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import type { JWK } from 'jose';
 import type { Compiled } from './config/compile.js';
 import { isLoopback } from './config/compile.js';
 import { WardenError } from './core/errors.js';
@@ -33,6 +35,22 @@ function loopbackHttp(url: string): boolean {
   const u = new URL(url);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   return u.protocol === 'http:' && (host === 'localhost' || (isIP(host) !== 0 && isLoopback(host)));
+}
+
+/** Reads an operator-supplied JWKS file; only public keys are accepted. */
+function readJwksFile(file: string): { keys: JWK[] } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw problem('auth.jwksFile', `cannot read a JSON key set: ${(err as Error).message}`);
+  }
+  const keys = (doc as { keys?: unknown }).keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw problem('auth.jwksFile', 'no "keys" array');
+  // A private key in a verification key set is a leak waiting to happen; refuse it outright.
+  if (keys.some((k) => typeof k !== 'object' || k === null || 'd' in k || (k as JWK).kty === 'oct'))
+    throw problem('auth.jwksFile', 'only public asymmetric keys belong in a verification key set');
+  return { keys: keys as JWK[] };
 }
 
 /** The storage key and local issuer of a deployment in local mode (shared with `warden token`). */
@@ -100,7 +118,11 @@ export async function buildAuthn(compiled: Compiled, log: Logger): Promise<Authn
 
   if (auth.mode === 'jwt') {
     let keys;
-    if (auth.jwksUri !== undefined) {
+    if (auth.jwksFile !== undefined && auth.jwksUri !== undefined)
+      throw problem('auth.jwksFile', 'give either jwksFile or jwksUri, not both');
+    if (auth.jwksFile !== undefined) {
+      keys = localKeys(readJwksFile(auth.jwksFile));
+    } else if (auth.jwksUri !== undefined) {
       // Written by the operator: trusted as written (http only makes sense on loopback).
       keys = remoteKeys(auth.jwksUri, { trusted: true, policy: fetchPolicy });
     } else {

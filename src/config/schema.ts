@@ -83,12 +83,9 @@ const oauthClient = {
   clientId: z.string().min(1).meta({ description: "Warden's client id at that authorization server." }),
   clientSecret: secretRef("Warden's client secret there."),
   scopes: z.array(z.string().min(1)).default([]).meta({ description: 'Scopes requested.' }),
-  resource: z
-    .url()
-    .optional()
-    .meta({
-      description: 'RFC 8707 `resource` requested (the upstream URL when unset and `audience` is unset).',
-    }),
+  resource: z.url().optional().meta({
+    description: 'RFC 8707 `resource` requested (the upstream URL when unset and `audience` is unset).',
+  }),
   audience: z
     .string()
     .optional()
@@ -115,11 +112,9 @@ const upstreamAuth = z
         value: secretRef('The secret.'),
       })
       .meta({ description: 'A static secret (API key or long-lived token) from a secret provider.' }),
-    z
-      .strictObject({ type: z.literal('client_credentials'), ...oauthClient })
-      .meta({
-        description: "OAuth client credentials: Warden's own token, cached until shortly before it expires.",
-      }),
+    z.strictObject({ type: z.literal('client_credentials'), ...oauthClient }).meta({
+      description: "OAuth client credentials: Warden's own token, cached until shortly before it expires.",
+    }),
     z
       .strictObject({
         type: z.literal('token_exchange'),
@@ -149,13 +144,10 @@ const upstreamTls = z
         description:
           "SPKI pins: base64 SHA-256 digests of the server certificate's public key (as in HPKP). When set, a certificate whose key matches none is refused.",
       }),
-    ca: z
-      .string()
-      .optional()
-      .meta({
-        description:
-          'PEM file with extra trusted CA certificates (a private CA), relative to the working directory.',
-      }),
+    ca: z.string().optional().meta({
+      description:
+        'PEM file with extra trusted CA certificates (a private CA), relative to the working directory.',
+    }),
   })
   .prefault({})
   .meta({ description: 'TLS settings for an https upstream.' });
@@ -207,6 +199,10 @@ export const authSchema = z
         description:
           "JWKS URL (trusted as written). When unset, it is discovered from the issuer's metadata under the SSRF rules.",
       }),
+    jwksFile: z.string().optional().meta({
+      description:
+        'A JWKS file (public keys, JSON) to verify tokens with instead of fetching one, relative to the working directory. Reread on restart.',
+    }),
     audience: z.string().default('default').meta({
       description:
         "Audience a token must carry. `default`: the endpoint's canonical URL (publicUrl + path, RFC 8707); anything else: that exact value for every endpoint.",
@@ -266,20 +262,12 @@ export const authSchema = z
       .array(z.string().min(1))
       .default([])
       .meta({ description: 'Extra token claims copied into the principal (for policy and audit).' }),
-    replay: z
-      .boolean()
-      .default(false)
-      .meta({
-        description: 'Refuse a `jti` seen before (one-time tokens); tokens without `jti` are refused.',
-      }),
-    cacheEntries: z
-      .int()
-      .min(0)
-      .default(10_000)
-      .meta({
-        description:
-          'Verified tokens remembered (by digest, never past their expiry); 0 turns the cache off.',
-      }),
+    replay: z.boolean().default(false).meta({
+      description: 'Refuse a `jti` seen before (one-time tokens); tokens without `jti` are refused.',
+    }),
+    cacheEntries: z.int().min(0).default(10_000).meta({
+      description: 'Verified tokens remembered (by digest, never past their expiry); 0 turns the cache off.',
+    }),
     introspection: z
       .strictObject({
         endpoint: z
@@ -291,13 +279,9 @@ export const authSchema = z
           .min(1)
           .meta({ description: "Warden's client id at the introspection endpoint." }),
         clientSecret: secretRef("Warden's client secret there."),
-        cacheMaxSec: z
-          .int()
-          .min(0)
-          .default(60)
-          .meta({
-            description: 'Longest an active result is reused, in seconds (never past the token `exp`).',
-          }),
+        cacheMaxSec: z.int().min(0).default(60).meta({
+          description: 'Longest an active result is reused, in seconds (never past the token `exp`).',
+        }),
       })
       .optional()
       .meta({ description: 'Opaque-token introspection (`mode: introspection`).' }),
@@ -351,13 +335,9 @@ export const configSchema = z
               description:
                 'How often the certificate and key are re-read; a changed pair is used for new connections without a restart (SIGHUP reloads at once).',
             }),
-            hstsMaxAgeSec: z
-              .int()
-              .min(0)
-              .default(31_536_000)
-              .meta({
-                description: '`Strict-Transport-Security` max-age sent on HTTPS responses; 0 sends none.',
-              }),
+            hstsMaxAgeSec: z.int().min(0).default(31_536_000).meta({
+              description: '`Strict-Transport-Security` max-age sent on HTTPS responses; 0 sends none.',
+            }),
           })
           .optional()
           .meta({ description: 'Serve HTTPS instead of HTTP.' }),
@@ -454,12 +434,9 @@ export const configSchema = z
                 z
                   .strictObject({
                     type: z.literal('managed_identity'),
-                    clientId: z
-                      .string()
-                      .optional()
-                      .meta({
-                        description: 'Client id of a user-assigned identity; system-assigned when unset.',
-                      }),
+                    clientId: z.string().optional().meta({
+                      description: 'Client id of a user-assigned identity; system-assigned when unset.',
+                    }),
                     endpoint: z.url().optional().meta({
                       description:
                         'Token endpoint override; defaults to IDENTITY_ENDPOINT (App Service, Functions) or the instance metadata service.',

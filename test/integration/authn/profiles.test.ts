@@ -4,6 +4,9 @@
  * `jwks_uri`, and the bound on sessionless (2026-07-28) contexts that every principal creates.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIssuer } from '../../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../../fixtures/oauth/test-issuer.js';
@@ -56,6 +59,28 @@ describe('generic OIDC', () => {
     } finally {
       await w.close();
     }
+  });
+
+  it('[authn:jwt-strict] verifies against a local JWKS file and refuses one holding a private key', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'warden-jwks-'));
+    const file = path.join(dir, 'jwks.json');
+    writeFileSync(file, JSON.stringify(issuer.jwks()));
+    const w = await startTestWarden({
+      auth: { mode: 'jwt', issuer: issuer.url, jwksFile: file },
+      servers: { rec: { url: upstream.url } },
+    });
+    try {
+      const before = issuer.requests.length;
+      const token = await issuer.sign({ sub: 'file-user', aud: `${w.url}${EP}` });
+      expect((await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${token}` })).status).toBe(200);
+      expect(issuer.requests.length).toBe(before);
+    } finally {
+      await w.close();
+    }
+    writeFileSync(file, JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }));
+    await expect(
+      startTestWarden({ auth: { mode: 'jwt', issuer: issuer.url, jwksFile: file }, servers: {} }),
+    ).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
   });
 
   it('[oauth:ssrf] a discovered jwks_uri on a link-local or private address stops start-up', async () => {
