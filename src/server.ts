@@ -80,14 +80,16 @@ export async function startWarden(
   const port = (server.address() as AddressInfo).port;
   const compiled = compile(config, { embedded: opts.embedded ?? false, boundPort: port, secrets });
   const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
-  let authn;
+  let pipeline: Pipeline;
   try {
-    authn = await buildAuthn(compiled, log);
+    const authn = await buildAuthn(compiled, log);
+    pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION }, authn);
   } catch (err) {
+    // Start-up failed after the port was bound: release it and the audit file before reporting.
     server.close();
+    audit.close();
     throw err;
   }
-  const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION }, authn);
   serveHttp(server, pipeline, {
     maxRequestBytes: config.limits.maxRequestBytes,
     replayEvents: config.sessions.replayEvents,
