@@ -18,7 +18,6 @@ import { isRequest, isResponse, kindOf, resultResponse } from './core/jsonrpc.js
 import type { Logger } from './core/log.js';
 import { toJsonRpcError } from './core/mapper.js';
 import type { Compiled } from './config/compile.js';
-import { resolveSecret } from './config/load.js';
 import { dispatch } from './route/dispatch.js';
 import { discover, openSession } from './route/open.js';
 import type { WardenIdentity } from './route/open.js';
@@ -92,7 +91,7 @@ export function createPipeline(
   authn?: Authn,
 ): Pipeline {
   const cfg = compiled.config;
-  const credentials = createCredentialBroker(cfg.servers, (ref) => resolveSecret(ref), { log });
+  const credentials = createCredentialBroker(cfg.servers, (ref) => compiled.secrets.get(ref), { log });
   const upstreams = new Upstreams(compiled, log, identity.version, credentials);
   const sessions = new SessionStore<ClientSession>(cfg.sessions, (s, reason) => {
     if (sessionEvent.hasSubscribers) sessionEvent.publish({ id: s.id, event: 'end', reason });
