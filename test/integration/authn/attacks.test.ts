@@ -10,8 +10,10 @@ import { startTestIssuer } from '../../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../../fixtures/oauth/test-issuer.js';
 import { startRecordingUpstream } from '../../fixtures/servers/recording-http.js';
 import type { RecordingUpstream } from '../../fixtures/servers/recording-http.js';
+import { modernMeta, modernPost } from '../modern-upstream/helpers.js';
 import { INIT, mcpHeaders, openSession, rpc, startTestWarden } from '../../helpers/warden.js';
 import type { TestWarden } from '../../helpers/warden.js';
+import type { ConfigInput } from '../../../src/config/schema.js';
 
 let issuer: TestIssuer;
 let upstream: RecordingUpstream;
@@ -48,6 +50,21 @@ afterAll(async () => {
 /** A token good for the endpoint, with overrides. */
 function good(claims: Record<string, unknown> = {}, header?: Record<string, unknown>): Promise<string> {
   return issuer.sign({ sub: 'alice', aud: resource, scope: 'mcp:read', ...claims }, header ? { header } : {});
+}
+
+/** Runs `fn` against a fresh Warden (with `auth`) in front of a fresh recording upstream. */
+async function withWarden(
+  auth: NonNullable<ConfigInput['auth']>,
+  fn: (w: TestWarden, up: RecordingUpstream) => Promise<void>,
+): Promise<void> {
+  const up = await startRecordingUpstream();
+  const w = await startTestWarden({ auth, servers: { rec: { url: up.url } } });
+  try {
+    await fn(w, up);
+  } finally {
+    await w.close();
+    await up.close();
+  }
 }
 
 /** The upstream's request count once Warden's own follow-ups (notifications/initialized) arrived. */
@@ -416,29 +433,10 @@ describe('authentication attack table through a running Warden', () => {
 
   it('[authn:every-request] a 2026-07-28 sessionless request without a token gets 401', async () => {
     const before = upstream.requests.length;
-    const res = await fetch(`${warden.url}${EP}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/list',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/list',
-        params: {
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientCapabilities': {},
-            'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
-          },
-        },
-      }),
+    const res = await modernPost(`${warden.url}${EP}`, 1, 'tools/list', {
+      _meta: modernMeta({ name: 't', version: '1' }),
     });
     expect(res.status).toBe(401);
-    await res.body?.cancel();
     expect(upstream.requests.length).toBe(before);
   });
 });
@@ -513,90 +511,93 @@ describe('protected-resource metadata', () => {
 
 describe('step-up, replay and introspection', () => {
   it('[authn:step-up-403] a valid token without the needed scope gets 403 insufficient_scope with the scopes to ask for', async () => {
-    const up = await startRecordingUpstream();
-    const w = await startTestWarden({
-      auth: {
+    await withWarden(
+      {
         mode: 'jwt',
         issuer: issuer.url,
         jwksUri: `${issuer.origin}/jwks`,
         scopesSupported: ['mcp:read', 'mcp:tools'],
         stepUp: [{ method: 'tools/call', scopes: ['mcp:tools'] }],
       },
-      servers: { rec: { url: up.url } },
-    });
-    try {
-      const token = await issuer.sign({ sub: 'carol', aud: `${w.url}${EP}`, scope: 'mcp:read' });
-      const auth = { authorization: `Bearer ${token}` };
-      const sid = await openSession(w.url, EP, auth);
-      const list = await rpc(w.url, EP, sid, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, auth);
-      expect(list.status).toBe(200);
-      const res = await rpc(
-        w.url,
-        EP,
-        sid,
-        { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } },
-        auth,
-      );
-      expect(res.status).toBe(403);
-      expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe(
-        'ERR_AUTHN_INSUFFICIENT_SCOPE',
-      );
-      const ch = challengeOf(res.headers);
-      expect(ch.error).toBe('insufficient_scope');
-      expect(ch.scope).toBe('mcp:read mcp:tools');
-      expect(ch.resource_metadata).toBe(`${w.url}/.well-known/oauth-protected-resource${EP}`);
-      expect(up.requests.some((r) => r.body.includes('tools/call'))).toBe(false);
-      const upgraded = await issuer.sign({ sub: 'carol', aud: `${w.url}${EP}`, scope: 'mcp:read mcp:tools' });
-      const ok = await rpc(
-        w.url,
-        EP,
-        sid,
-        { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } },
-        { authorization: `Bearer ${upgraded}` },
-      );
-      expect(ok.status).toBe(200);
-    } finally {
-      await w.close();
-      await up.close();
-    }
+      async (w, up) => {
+        const token = await issuer.sign({ sub: 'carol', aud: `${w.url}${EP}`, scope: 'mcp:read' });
+        const auth = { authorization: `Bearer ${token}` };
+        const sid = await openSession(w.url, EP, auth);
+        const list = await rpc(w.url, EP, sid, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, auth);
+        expect(list.status).toBe(200);
+        const res = await rpc(
+          w.url,
+          EP,
+          sid,
+          {
+            jsonrpc: '2.0',
+            id: 3,
+            method: 'tools/call',
+            params: { name: 'echo', arguments: { text: 'hi' } },
+          },
+          auth,
+        );
+        expect(res.status).toBe(403);
+        expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe(
+          'ERR_AUTHN_INSUFFICIENT_SCOPE',
+        );
+        const ch = challengeOf(res.headers);
+        expect(ch.error).toBe('insufficient_scope');
+        expect(ch.scope).toBe('mcp:read mcp:tools');
+        expect(ch.resource_metadata).toBe(`${w.url}/.well-known/oauth-protected-resource${EP}`);
+        expect(up.requests.some((r) => r.body.includes('tools/call'))).toBe(false);
+        const upgraded = await issuer.sign({
+          sub: 'carol',
+          aud: `${w.url}${EP}`,
+          scope: 'mcp:read mcp:tools',
+        });
+        const ok = await rpc(
+          w.url,
+          EP,
+          sid,
+          {
+            jsonrpc: '2.0',
+            id: 4,
+            method: 'tools/call',
+            params: { name: 'echo', arguments: { text: 'hi' } },
+          },
+          { authorization: `Bearer ${upgraded}` },
+        );
+        expect(ok.status).toBe(200);
+      },
+    );
   });
 
   it('[authn:replay] a valid token replayed with its jti is refused when replay protection is on', async () => {
-    const up = await startRecordingUpstream();
-    const w = await startTestWarden({
-      auth: { mode: 'jwt', issuer: issuer.url, jwksUri: `${issuer.origin}/jwks`, replay: true },
-      servers: { rec: { url: up.url } },
-    });
-    try {
-      const token = await issuer.sign({
-        sub: 'dave',
-        aud: `${w.url}${EP}`,
-        jti: randomBytes(8).toString('hex'),
-      });
-      const first = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${token}` });
-      expect(first.status).toBe(200);
-      const before = await settled(up);
-      const again = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${token}` });
-      expect(again.status).toBe(401);
-      expect((again.json as { error: { data: { code: string } } }).error.data.code).toBe(
-        'ERR_AUTHN_TOKEN_REPLAYED',
-      );
-      expect(challengeOf(again.headers).error).toBe('invalid_token');
-      expect(up.requests.length).toBe(before);
-      const noJti = await issuer.sign({ sub: 'dave', aud: `${w.url}${EP}`, jti: undefined });
-      const refused = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${noJti}` });
-      expect(refused.status).toBe(401);
-    } finally {
-      await w.close();
-      await up.close();
-    }
+    await withWarden(
+      { mode: 'jwt', issuer: issuer.url, jwksUri: `${issuer.origin}/jwks`, replay: true },
+      async (w, up) => {
+        const token = await issuer.sign({
+          sub: 'dave',
+          aud: `${w.url}${EP}`,
+          jti: randomBytes(8).toString('hex'),
+        });
+        const first = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${token}` });
+        expect(first.status).toBe(200);
+        const before = await settled(up);
+        const again = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${token}` });
+        expect(again.status).toBe(401);
+        expect((again.json as { error: { data: { code: string } } }).error.data.code).toBe(
+          'ERR_AUTHN_TOKEN_REPLAYED',
+        );
+        expect(challengeOf(again.headers).error).toBe('invalid_token');
+        expect(up.requests.length).toBe(before);
+        const noJti = await issuer.sign({ sub: 'dave', aud: `${w.url}${EP}`, jti: undefined });
+        const refused = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${noJti}` });
+        expect(refused.status).toBe(401);
+      },
+    );
   });
 
   it('[authn:introspection] an opaque token reported active:false gets 401, an active one passes', async () => {
-    const up = await startRecordingUpstream();
     process.env.WARDEN_TEST_INTROSPECTION_SECRET = 'warden-secret';
-    const w = await startTestWarden({
-      auth: {
+    await withWarden(
+      {
         mode: 'introspection',
         issuer: issuer.url,
         introspection: {
@@ -605,30 +606,28 @@ describe('step-up, replay and introspection', () => {
           clientSecret: 'env:WARDEN_TEST_INTROSPECTION_SECRET',
         },
       },
-      servers: { rec: { url: up.url } },
-    });
-    try {
-      const dead = randomBytes(24).toString('base64url');
-      issuer.setIntrospection(dead, { active: false });
-      const res = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${dead}` });
-      expect(res.status).toBe(401);
-      expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe('ERR_AUTHN_INACTIVE');
-      expect(challengeOf(res.headers).error).toBe('invalid_token');
-      expect(up.requests.length).toBe(0);
-      const live = randomBytes(24).toString('base64url');
-      issuer.setIntrospection(live, {
-        active: true,
-        sub: 'erin',
-        iss: issuer.url,
-        aud: `${w.url}${EP}`,
-        exp: now() + 300,
-        scope: 'mcp:read',
-      });
-      const ok = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${live}` });
-      expect(ok.status).toBe(200);
-    } finally {
-      await w.close();
-      await up.close();
-    }
+      async (w, up) => {
+        const dead = randomBytes(24).toString('base64url');
+        issuer.setIntrospection(dead, { active: false });
+        const res = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${dead}` });
+        expect(res.status).toBe(401);
+        expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe(
+          'ERR_AUTHN_INACTIVE',
+        );
+        expect(challengeOf(res.headers).error).toBe('invalid_token');
+        expect(up.requests.length).toBe(0);
+        const live = randomBytes(24).toString('base64url');
+        issuer.setIntrospection(live, {
+          active: true,
+          sub: 'erin',
+          iss: issuer.url,
+          aud: `${w.url}${EP}`,
+          exp: now() + 300,
+          scope: 'mcp:read',
+        });
+        const ok = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${live}` });
+        expect(ok.status).toBe(200);
+      },
+    );
   });
 });

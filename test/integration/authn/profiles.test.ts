@@ -13,6 +13,7 @@ import type { TestIssuer } from '../../fixtures/oauth/test-issuer.js';
 import { startRecordingUpstream } from '../../fixtures/servers/recording-http.js';
 import type { RecordingUpstream } from '../../fixtures/servers/recording-http.js';
 import { INIT, rpc, startTestWarden } from '../../helpers/warden.js';
+import { modernMeta, modernPost } from '../modern-upstream/helpers.js';
 
 const EP = '/mcp/rec';
 let upstream: RecordingUpstream;
@@ -216,29 +217,15 @@ describe('sessionless contexts', () => {
     try {
       const call = async (sub: string): Promise<number> => {
         const token = await issuer.sign({ sub, aud: `${w.url}${EP}` });
-        const res = await fetch(`${w.url}${EP}`, {
-          method: 'POST',
-          headers: {
+        const res = await modernPost(
+          `${w.url}${EP}`,
+          1,
+          'tools/list',
+          { _meta: modernMeta({ name: 't', version: '1' }) },
+          {
             authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            'mcp-protocol-version': '2026-07-28',
-            'mcp-method': 'tools/list',
           },
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'tools/list',
-            params: {
-              _meta: {
-                'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-                'io.modelcontextprotocol/clientCapabilities': {},
-                'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
-              },
-            },
-          }),
-        });
-        await res.text();
+        );
         return res.status;
       };
       for (const sub of ['p1', 'p2', 'p3', 'p1', 'p4', 'p2']) {
