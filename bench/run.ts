@@ -5,12 +5,15 @@
  *
  * Environment: BENCH_QUICK=1 (short run), BENCH_ROUNDS, BENCH_DURATION (s per cell),
  * BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_CONTENDERS (comma list), BENCH_CHURN_CYCLES,
- * BENCH_CHURN_CONCURRENCY, BENCH_CHURN_SERVER (sh | node), BENCH_SKIP_CHURN=1, BENCH_KEEP_TMP=1 (keep logs and configs).
+ * BENCH_CHURN_CONCURRENCY, BENCH_CHURN_SERVER (sh | node), BENCH_SKIP_CHURN=1, BENCH_KEEP_TMP=1 (keep logs and configs),
+ * BENCH_SKIP_AUTH=1 (skip the authentication step; its own variables are in bench/auth.ts).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { authSettingsFromEnv, formatAuthLines, runAuthBench, writeAuthResult } from './auth.js';
+import type { AuthBenchResult } from './auth.js';
 import { churnServerFromEnv, formatChurn, runChurn } from './churn.js';
 import type { ChurnResult } from './churn.js';
 import {
@@ -48,6 +51,7 @@ interface Settings extends LoadPlan {
   readonly churnCycles: number;
   readonly churnConcurrency: number;
   readonly skipChurn: boolean;
+  readonly skipAuth: boolean;
 }
 
 function settings(): Settings {
@@ -72,6 +76,7 @@ function settings(): Settings {
     churnCycles: Math.round(envNumber('BENCH_CHURN_CYCLES', quick ? 500 : 20_000)),
     churnConcurrency: Math.max(1, Math.round(envNumber('BENCH_CHURN_CONCURRENCY', 4))),
     skipChurn: process.env.BENCH_SKIP_CHURN === '1',
+    skipAuth: process.env.BENCH_SKIP_AUTH === '1',
   };
 }
 
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
   const s = settings();
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const tmpDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-  const skipped: Partial<Record<ContenderId | 'churn', string>> = {};
+  const skipped: Partial<Record<ContenderId | 'auth' | 'churn', string>> = {};
   let mcpProxyBin: string | undefined;
   if (s.contenders.includes('mcp-proxy')) {
     try {
@@ -142,16 +147,17 @@ async function main(): Promise<void> {
     ...(mcpProxyBin !== undefined ? { mcpProxyBin } : {}),
   };
 
-  const wantsWarden = s.contenders.some((c) => c.startsWith('warden')) || !s.skipChurn;
+  const wantsWarden = s.contenders.some((c) => c.startsWith('warden')) || !s.skipChurn || !s.skipAuth;
   const wardenWhy = wantsWarden ? await wardenProblem(env) : undefined;
   if (wardenWhy !== undefined) {
     log(`SKIPPING Warden rows and churn: ${wardenWhy}`);
     skipped['warden-http'] = wardenWhy;
     skipped['warden-stdio'] = wardenWhy;
     skipped.churn = wardenWhy;
+    skipped.auth = wardenWhy;
   }
   for (const [id, why] of Object.entries(skipped))
-    if (id !== 'churn' && !id.startsWith('warden')) log(`SKIPPING ${id}: ${why}`);
+    if (id !== 'churn' && id !== 'auth' && !id.startsWith('warden')) log(`SKIPPING ${id}: ${why}`);
   const active = s.contenders.filter((c) => skipped[c] === undefined);
 
   log(
@@ -163,6 +169,17 @@ async function main(): Promise<void> {
     const order = [...active.slice(k), ...active.slice(0, k)];
     log(`round ${r + 1}/${s.rounds}: ${order.join(', ')}`);
     for (const id of order) rounds.push(await measureContender(id, r, env, s, log));
+  }
+
+  let auth: AuthBenchResult | undefined;
+  if (s.skipAuth) skipped.auth ??= 'BENCH_SKIP_AUTH=1';
+  if (skipped.auth === undefined) {
+    try {
+      auth = await runAuthBench({ ...authSettingsFromEnv(), env, log });
+      writeAuthResult(root, auth);
+    } catch (err) {
+      skipped.auth = `auth step failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
   }
 
   let churn: ChurnResult | undefined;
@@ -225,6 +242,13 @@ async function main(): Promise<void> {
       `${CONTENDERS[w.contender].label} RSS after the load runs: median ${w.rssAfterMB.median.toFixed(1)} MB, max ${w.rssAfterMB.max.toFixed(1)} MB (target ≤ 250 MB: ${w.rssAfterMB.max <= 250 ? 'PASS' : 'FAIL'})`,
     );
   }
+  if (auth !== undefined) {
+    out();
+    out(
+      `authentication (Warden → raw HTTP upstream, echo; ${auth.settings.rounds} rounds, rotated order, fresh processes per cell):`,
+    );
+    for (const line of formatAuthLines(auth)) out(`  ${line}`);
+  }
   if (churn !== undefined) {
     out();
     out('churn (Warden → stdio, share: session):');
@@ -247,6 +271,7 @@ async function main(): Promise<void> {
     rows,
     ratios,
     wardenRssAfterLoads: wardenRss,
+    auth: auth ?? null,
     churn: churn ?? null,
     skipped,
     failures,

@@ -142,11 +142,12 @@ http {
 `;
 }
 
-/** A Warden configuration file fronting one server named `bench`. */
-export function wardenYaml(port: number, dataDir: string, server: string): string {
+/** A Warden configuration file fronting one server named `bench`; `auth` is the YAML of its `auth` block (default: none). */
+export function wardenYaml(port: number, dataDir: string, server: string, auth = '{ mode: none }'): string {
   return `listen: { host: 127.0.0.1, port: ${port} }
 dataDir: ${JSON.stringify(dataDir)}
 log: { level: warn }
+auth: ${auth}
 servers:
   bench: ${server}
 `;

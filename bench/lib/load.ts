@@ -14,6 +14,8 @@ export interface LoadOptions {
   readonly durationSec: number;
   /** Every n-th response is parsed and compared in full; the rest get a cheap check. */
   readonly checkEvery?: number;
+  /** When set, called once per request for its `Authorization` header value (e.g. a fresh token each time). */
+  readonly authorization?: () => string;
 }
 
 /** What a load run measured. */
@@ -59,6 +61,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     firstProblem ??= why;
   };
 
+  const authorization = opts.authorization;
   const instance = autocannon({
     url: opts.session.url,
     connections: opts.connections,
@@ -70,6 +73,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     idReplacement: true,
     requests: [
       {
+        ...(authorization !== undefined
+          ? {
+              setupRequest: (req) => {
+                // autocannon hands over a fresh headers object for every request it builds.
+                (req.headers ??= {}).authorization = authorization();
+                return req;
+              },
+            }
+          : {}),
         onResponse: (status, body) => {
           seen++;
           if (status < 200 || status > 299) {

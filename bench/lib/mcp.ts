@@ -107,10 +107,15 @@ async function post(url: string, headers: Record<string, string>, body: unknown)
 /**
  * Runs the initialize handshake against `url` (initialize, then notifications/initialized unless
  * `notify` is false) and returns the session to use; `sessionId` is set when the endpoint is
- * sessionful.
+ * sessionful. `extra` headers (e.g. `authorization`) go on every request, now and in the session.
  */
-export async function initialize(url: string, notify = true): Promise<McpSession> {
-  const res = await post(url, mcpHeaders(), {
+export async function initialize(
+  url: string,
+  notify = true,
+  extra: Readonly<Record<string, string>> = {},
+): Promise<McpSession> {
+  const first = { ...mcpHeaders(), ...extra };
+  const res = await post(url, first, {
     jsonrpc: '2.0',
     id: 0,
     method: 'initialize',
@@ -127,7 +132,7 @@ export async function initialize(url: string, notify = true): Promise<McpSession
     throw new Error(`initialize: unexpected response ${text.slice(0, 200)}`);
   }
   const sessionId = res.headers.get('mcp-session-id') ?? undefined;
-  const headers = mcpHeaders(sessionId);
+  const headers = { ...mcpHeaders(sessionId), ...extra };
   if (!notify) return sessionId === undefined ? { url, headers } : { url, sessionId, headers };
   const note = await post(url, headers, { jsonrpc: '2.0', method: 'notifications/initialized' });
   await note.arrayBuffer();

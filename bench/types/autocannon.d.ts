@@ -11,6 +11,8 @@ declare module 'autocannon' {
       path?: string;
       headers?: Record<string, string>;
       body?: string | Buffer;
+      /** Called before each request is built (with idReplacement or a setupRequest, every request is rebuilt); returns the request to send. */
+      setupRequest?: (req: RequestSpec, context: Record<string, unknown>) => RequestSpec;
       /** Called with every response of this request (the body is collected either way). */
       onResponse?: (
         status: number,

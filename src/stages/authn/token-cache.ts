@@ -4,7 +4,7 @@
  * (`exp`, and the maximum age by `iat`), and can be dropped at once (revocation). Bounded: the
  * oldest entry goes first.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Principal } from '../../core/exchange.js';
 
 /** What a cache hit restores. */
@@ -20,7 +20,8 @@ export interface CachedToken {
 
 /** The digest a token is cached under (base64url SHA-256). */
 export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // One-shot hash: the same digest as createHash().update().digest() at half the cost per request.
+  return hash('sha256', token, 'base64url');
 }
 
 /** A bounded map from token digest to its verified result. */

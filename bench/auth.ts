@@ -1,0 +1,368 @@
+/**
+ * What authentication costs Warden per request (Warden issue 3): the same `tools/call` echo load
+ * against fresh Warden processes with auth off, with auth on and one token seen before (a cache
+ * hit), and with auth on and a token never seen before on every request (a JWT verification per
+ * request, per algorithm). Several rounds with the order rotated; medians of per-round
+ * differences. Tokens come from a tiny issuer in this process and are all minted before the cells
+ * run. Prints a table against the targets and writes bench/results/auth.json.
+ *
+ * Run from `bench/run.ts` (skip with BENCH_SKIP_AUTH=1), or alone:
+ * `npm run build && node dist/bench/auth.js`. Environment: BENCH_QUICK, BENCH_AUTH_ROUNDS,
+ * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_AUTH_ALGS (comma list of ES256, RS256).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
+import type { BenchEnv } from './lib/contenders.js';
+import { authRows, authVerdicts, formatAuth } from './lib/auth-report.js';
+import type { AuthCell, AuthCellId, AuthRow, AuthVerdict } from './lib/auth-report.js';
+import { BENCH_ALGS, mintMany, startIssuer } from './lib/issuer.js';
+import type { BenchAlg, BenchIssuer } from './lib/issuer.js';
+import { runLoad } from './lib/load.js';
+import { callOnce, initialize, mcpHeaders } from './lib/mcp.js';
+import { cpuSeconds, freePort, killAllStarted, memBytes, startProc, stopProc } from './lib/proc.js';
+import type { Proc } from './lib/proc.js';
+
+/** Settings of the authentication step. */
+export interface AuthSettings {
+  readonly quick: boolean;
+  /** Rounds (default 5, quick 2). */
+  readonly rounds: number;
+  /** Measured seconds per cell (default 5, quick 2). */
+  readonly durationSec: number;
+  /** Warm-up seconds per cell, thrown away (default 1). */
+  readonly warmupSec: number;
+  /** Concurrent keep-alive connections (default 10). */
+  readonly connections: number;
+  /** Algorithms of the first-sight cells (default ES256 and RS256). */
+  readonly algs: readonly BenchAlg[];
+}
+
+/** What the authentication step measured. */
+export interface AuthBenchResult {
+  readonly generatedAt: string;
+  readonly command: string;
+  readonly settings: AuthSettings;
+  readonly machine: {
+    readonly cores: number;
+    readonly loadAvgAtStart: number;
+    readonly loadAvgAtEnd: number;
+  };
+  readonly rows: readonly AuthRow[];
+  readonly verdicts: readonly AuthVerdict[];
+  readonly cells: readonly AuthCell[];
+  readonly failures: readonly {
+    readonly round: number;
+    readonly cell: AuthCellId;
+    readonly failure: string;
+  }[];
+  /** JWKS requests the issuer served, and Warden processes started with auth on (one fetch each expected). */
+  readonly jwksRequests: number;
+  readonly authProcesses: number;
+  readonly seconds: number;
+}
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
+  return n;
+}
+
+/** The step's settings from the environment (same variable names as `bench/run.ts`). */
+export function authSettingsFromEnv(): AuthSettings {
+  const quick = process.env.BENCH_QUICK === '1';
+  const rawAlgs = process.env.BENCH_AUTH_ALGS;
+  const algs =
+    rawAlgs === undefined || rawAlgs === ''
+      ? BENCH_ALGS
+      : rawAlgs.split(',').map((a) => {
+          const alg = a.trim() as BenchAlg;
+          if (!BENCH_ALGS.includes(alg))
+            throw new Error(`BENCH_AUTH_ALGS: unknown ${a}; known: ${BENCH_ALGS.join(', ')}`);
+          return alg;
+        });
+  return {
+    quick,
+    rounds: Math.max(1, Math.round(envNumber('BENCH_AUTH_ROUNDS', quick ? 2 : 5))),
+    durationSec: Math.max(1, Math.round(envNumber('BENCH_DURATION', quick ? 2 : 5))),
+    warmupSec: Math.round(envNumber('BENCH_WARMUP', 1)),
+    connections: Math.max(1, Math.round(envNumber('BENCH_CONNECTIONS', 10))),
+    algs,
+  };
+}
+
+/** The command that reproduces this step alone, with the BENCH_ variables of this run. */
+export function authReproduceCommand(): string {
+  const vars = Object.entries(process.env)
+    .filter(([k, v]) => k.startsWith('BENCH_') && v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .sort();
+  return `npm run build && ${[...vars, 'node dist/bench/auth.js'].join(' ')}`;
+}
+
+/** Tokens minted before the cells; a first-sight cell walks them from the start (its Warden is fresh). */
+class TokenPool {
+  tokens: string[] = [];
+  constructor(
+    readonly alg: BenchAlg,
+    private readonly issuer: BenchIssuer,
+    private readonly audience: string,
+  ) {}
+
+  async grow(to: number): Promise<void> {
+    if (this.tokens.length >= to) return;
+    const more = await mintMany(
+      this.issuer,
+      this.alg,
+      this.audience,
+      `p${this.tokens.length}`,
+      to - this.tokens.length,
+    );
+    this.tokens.push(...more);
+  }
+
+  /** A cursor from the first token; wraps (and counts it) when the pool runs out. */
+  cursor(): { next: () => string; used: () => number; wraps: () => number } {
+    let i = 0;
+    const tokens = this.tokens;
+    return {
+      next: () => `Bearer ${tokens[i++ % tokens.length] ?? ''}`,
+      used: () => i,
+      wraps: () => Math.floor(Math.max(0, i - 1) / tokens.length),
+    };
+  }
+}
+
+/** Options of one authentication step. */
+export interface AuthBenchOptions extends AuthSettings {
+  readonly env: BenchEnv;
+  readonly log: (msg: string) => void;
+}
+
+interface CellContext {
+  readonly env: BenchEnv;
+  readonly port: number;
+  readonly issuer: BenchIssuer;
+  readonly sessionToken: string;
+  readonly pools: ReadonlyMap<BenchAlg, TokenPool>;
+  readonly settings: AuthSettings;
+  readonly log: (msg: string) => void;
+}
+
+function authYaml(cell: AuthCellId, issuer: BenchIssuer): string {
+  if (cell === 'off') return '{ mode: none }';
+  // auth.cacheEntries stays at its default (10,000): the first-sight cells pay a cache insert
+  // (and, once full, an eviction) per request, as a real deployment would.
+  return `{ mode: jwt, issuer: ${JSON.stringify(issuer.issuer)}, jwksUri: ${JSON.stringify(issuer.jwksUri)} }`;
+}
+
+async function startUpstream(env: BenchEnv, dir: string): Promise<Proc> {
+  return startProc({
+    name: 'upstream',
+    command: env.node,
+    args: [rawUpstreamScript(env), '--port', '0'],
+    logFile: join(dir, 'upstream.log'),
+    reportsPort: true,
+  });
+}
+
+/** Auth on must mean auth enforced: a request without a token has to get 401. */
+async function checkRefusesAnonymous(url: string): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: mcpHeaders(),
+    body: JSON.stringify({ jsonrpc: '2.0', id: 'anon', method: 'tools/list' }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 401) throw new Error(`auth on, but a request without a token got HTTP ${res.status}`);
+}
+
+async function measureCell(cell: AuthCellId, round: number, ctx: CellContext): Promise<AuthCell> {
+  const dir = join(ctx.env.tmpDir, `auth-${round + 1}-${cell}`);
+  mkdirSync(dir, { recursive: true });
+  const upstream = await startUpstream(ctx.env, dir);
+  let warden: Proc | undefined;
+  try {
+    const server = `{ url: ${JSON.stringify(`http://127.0.0.1:${String(upstream.port)}/mcp`)} }`;
+    const yaml = wardenYaml(ctx.port, join(dir, 'data'), server, authYaml(cell, ctx.issuer));
+    warden = await startWarden(ctx.env, dir, yaml, ctx.port);
+    const url = `http://127.0.0.1:${ctx.port}/mcp/bench`;
+    if (cell !== 'off') await checkRefusesAnonymous(url);
+    const session = await initialize(
+      url,
+      true,
+      cell === 'off' ? {} : { authorization: `Bearer ${ctx.sessionToken}` },
+    );
+    for (let i = 0; i < 3; i++) await callOnce(session, 'echo', `check-${i}`);
+    const pool = cell.startsWith('first-')
+      ? ctx.pools.get(cell.slice('first-'.length) as BenchAlg)
+      : undefined;
+    const cursor = pool?.cursor();
+    const load = { session, workload: 'echo' as const, connections: ctx.settings.connections };
+    const perRequest = cursor !== undefined ? { authorization: cursor.next } : {};
+    if (ctx.settings.warmupSec > 0)
+      await runLoad({ ...load, ...perRequest, durationSec: ctx.settings.warmupSec });
+    const cpu0 = cpuSeconds(warden.pid);
+    const r = await runLoad({ ...load, ...perRequest, durationSec: ctx.settings.durationSec });
+    const cpu1 = cpuSeconds(warden.pid);
+    const errors = r.non2xx + r.transportErrors + r.badAnswers;
+    const result: AuthCell = {
+      round,
+      cell,
+      rps: r.rps,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      responses: r.responses,
+      errors,
+      ...(r.firstProblem !== undefined ? { firstProblem: r.firstProblem } : {}),
+      cpuUsPerReq: ((cpu1 - cpu0) * 1e6) / Math.max(1, r.responses),
+      peakRssMB: memBytes(warden.pid, 'VmHWM') / 2 ** 20,
+      ...(cursor !== undefined ? { tokensUsed: cursor.used(), poolWraps: cursor.wraps() } : {}),
+    };
+    ctx.log(
+      `  round ${round + 1} ${cell.padEnd(11)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${result.cpuUsPerReq.toFixed(0)} µs/req` +
+        (cursor !== undefined ? `  tokens ${cursor.used()} (pool ${pool?.tokens.length ?? 0})` : '') +
+        (errors > 0 ? `  ERRORS ${errors} (${r.firstProblem ?? '?'})` : ''),
+    );
+    return result;
+  } finally {
+    if (warden !== undefined) await stopProc(warden);
+    await stopProc(upstream);
+  }
+}
+
+/** Runs the authentication step: every cell in every round, fresh processes per cell. */
+export async function runAuthBench(opts: AuthBenchOptions): Promise<AuthBenchResult> {
+  const t0 = performance.now();
+  const loadAvgAtStart = loadavg()[0] ?? 0;
+  const { env, log } = opts;
+  // One port for every Warden of the run: the tokens' audience names it, so they can be minted once.
+  const port = await freePort();
+  const audience = `http://127.0.0.1:${port}/mcp/bench`;
+  const issuer = await startIssuer(['ES256', ...opts.algs.filter((a) => a !== 'ES256')]);
+  try {
+    const sessionToken = await issuer.mint('ES256', audience, 'session');
+    const pools = new Map(opts.algs.map((alg) => [alg, new TokenPool(alg, issuer, audience)] as const));
+    // More than the cache holds (10,000), so even a wrapped pool never hits the cache; grown later
+    // when a cell used more than a fraction of it.
+    const initial = Math.max(12_000, 4000 * (opts.durationSec + opts.warmupSec));
+    for (const pool of pools.values()) {
+      const tm = performance.now();
+      await pool.grow(initial);
+      log(
+        `auth: minted ${pool.tokens.length} ${pool.alg} tokens in ${((performance.now() - tm) / 1000).toFixed(1)} s`,
+      );
+    }
+    const ids: AuthCellId[] = ['off', 'seen', ...opts.algs.map((a) => `first-${a}` as const)];
+    const ctx: CellContext = { env, port, issuer, sessionToken, pools, settings: opts, log };
+    log(
+      `auth: ${opts.rounds} rounds × ${ids.length} cells (echo), ${opts.durationSec} s per cell (+${opts.warmupSec} s warm-up), ${opts.connections} connections`,
+    );
+    const cells: AuthCell[] = [];
+    const failures: { round: number; cell: AuthCellId; failure: string }[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      const k = r % ids.length;
+      const order = [...ids.slice(k), ...ids.slice(0, k)];
+      log(`auth round ${r + 1}/${opts.rounds}: ${order.join(', ')}`);
+      for (const id of order) {
+        try {
+          const c = await measureCell(id, r, ctx);
+          cells.push(c);
+          const pool = id.startsWith('first-') ? pools.get(id.slice('first-'.length) as BenchAlg) : undefined;
+          // Keep a margin: the next cell of this algorithm may run faster than this one.
+          if (pool !== undefined && c.tokensUsed !== undefined && c.tokensUsed * 1.5 > pool.tokens.length)
+            await pool.grow(Math.ceil(c.tokensUsed * 2));
+        } catch (err) {
+          const failure = err instanceof Error ? err.message : String(err);
+          log(`  round ${r + 1} ${id}: FAILED: ${failure}`);
+          failures.push({ round: r, cell: id, failure });
+        }
+      }
+    }
+    return {
+      generatedAt: new Date().toISOString(),
+      command: authReproduceCommand(),
+      settings: {
+        quick: opts.quick,
+        rounds: opts.rounds,
+        durationSec: opts.durationSec,
+        warmupSec: opts.warmupSec,
+        connections: opts.connections,
+        algs: opts.algs,
+      },
+      machine: { cores: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 },
+      rows: authRows(cells, ids),
+      verdicts: authVerdicts(cells, opts.algs),
+      cells,
+      failures,
+      jwksRequests: issuer.jwksRequests,
+      authProcesses: cells.filter((c) => c.cell !== 'off').length,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    await issuer.close();
+  }
+}
+
+/** The step's results as printable lines, ending with the command that reproduces them. */
+export function formatAuthLines(r: AuthBenchResult): string[] {
+  const out = formatAuth(r.rows, r.verdicts);
+  out.push(`JWKS served ${r.jwksRequests} times to ${r.authProcesses} Warden processes with auth on`);
+  for (const f of r.failures) out.push(`failed: round ${f.round + 1} ${f.cell}: ${f.failure}`);
+  out.push(`reproduce: ${r.command}`);
+  return out;
+}
+
+/** Writes the result to bench/results/auth.json under `root`. */
+export function writeAuthResult(root: string, r: AuthBenchResult): string {
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'auth.json');
+  writeFileSync(file, JSON.stringify(r, null, 2) + '\n');
+  return file;
+}
+
+async function main(): Promise<void> {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const tmpDir = mkdtempSync(join(tmpdir(), 'warden-auth-bench-'));
+  const log = (m: string): void => void process.stderr.write(m + '\n');
+  let keep = process.env.BENCH_KEEP_TMP === '1';
+  try {
+    const result = await runAuthBench({
+      ...authSettingsFromEnv(),
+      env: { root, tmpDir, node: process.execPath },
+      log,
+    });
+    keep ||= result.failures.length > 0;
+    process.stdout.write(`\nWarden authentication benchmark — ${result.generatedAt}\n`);
+    process.stdout.write(
+      `machine: ${result.machine.cores} cores, load avg ${result.machine.loadAvgAtStart.toFixed(2)} at start, ${result.machine.loadAvgAtEnd.toFixed(2)} at end; ${result.settings.rounds} rounds, rotated order, fresh processes per cell\n\n`,
+    );
+    for (const line of formatAuthLines(result)) process.stdout.write(line + '\n');
+    writeAuthResult(root, result);
+    process.stdout.write(`results written to bench/results/auth.json\n`);
+  } finally {
+    if (keep) process.stdout.write(`logs and configs kept in ${tmpDir}\n`);
+    else rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.on('exit', killAllStarted);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.on(sig, () => {
+      killAllStarted();
+      process.exit(130);
+    });
+  main().catch((err: unknown) => {
+    process.stderr.write(
+      `auth bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  });
+}
