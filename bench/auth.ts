@@ -17,6 +17,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
 import { authRows, authVerdicts, formatAuth } from './lib/auth-report.js';
+import { formatInProcess, measureInProcess } from './lib/auth-inprocess.js';
+import type { InProcessResult } from './lib/auth-inprocess.js';
 import type { AuthCell, AuthCellId, AuthRow, AuthVerdict } from './lib/auth-report.js';
 import { BENCH_ALGS, mintMany, startIssuer } from './lib/issuer.js';
 import type { BenchAlg, BenchIssuer } from './lib/issuer.js';
@@ -52,6 +54,8 @@ export interface AuthBenchResult {
   };
   readonly rows: readonly AuthRow[];
   readonly verdicts: readonly AuthVerdict[];
+  /** The stage alone, measured in the bench process (resolves what the end-to-end cells cannot). */
+  readonly inProcess: InProcessResult;
   readonly cells: readonly AuthCell[];
   readonly failures: readonly {
     readonly round: number;
@@ -258,6 +262,11 @@ export async function runAuthBench(opts: AuthBenchOptions): Promise<AuthBenchRes
         `auth: minted ${pool.tokens.length} ${pool.alg} tokens in ${((performance.now() - tm) / 1000).toFixed(1)} s`,
       );
     }
+    log('auth: in-process measurement of the stage');
+    const inProcess = await measureInProcess(issuer, opts.algs, `http://127.0.0.1:${port}`, {
+      calls: opts.quick ? 1000 : 3000,
+      repetitions: opts.quick ? 3 : 5,
+    });
     const ids: AuthCellId[] = ['off', 'seen', ...opts.algs.map((a) => `first-${a}` as const)];
     const ctx: CellContext = { env, port, issuer, sessionToken, pools, settings: opts, log };
     log(
@@ -300,6 +309,7 @@ export async function runAuthBench(opts: AuthBenchOptions): Promise<AuthBenchRes
       verdicts: authVerdicts(cells, opts.algs),
       cells,
       failures,
+      inProcess,
       jwksRequests: issuer.jwksRequests,
       authProcesses: cells.filter((c) => c.cell !== 'off').length,
       seconds: (performance.now() - t0) / 1000,
@@ -312,6 +322,7 @@ export async function runAuthBench(opts: AuthBenchOptions): Promise<AuthBenchRes
 /** The step's results as printable lines, ending with the command that reproduces them. */
 export function formatAuthLines(r: AuthBenchResult): string[] {
   const out = formatAuth(r.rows, r.verdicts);
+  out.push('', ...formatInProcess(r.inProcess), '');
   out.push(`JWKS served ${r.jwksRequests} times to ${r.authProcesses} Warden processes with auth on`);
   for (const f of r.failures) out.push(`failed: round ${f.round + 1} ${f.cell}: ${f.failure}`);
   out.push(`reproduce: ${r.command}`);
