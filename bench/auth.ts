@@ -22,6 +22,7 @@ import type { InProcessResult } from './lib/auth-inprocess.js';
 import type { AuthCell, AuthCellId, AuthRow, AuthVerdict } from './lib/auth-report.js';
 import { BENCH_ALGS, mintMany, startIssuer } from './lib/issuer.js';
 import type { BenchAlg, BenchIssuer } from './lib/issuer.js';
+import { envList, envLoad, envNumber } from './lib/env.js';
 import { runLoad } from './lib/load.js';
 import { callOnce, initialize, mcpHeaders } from './lib/mcp.js';
 import { cpuSeconds, freePort, killAllStarted, memBytes, startProc, stopProc } from './lib/proc.js';
@@ -68,33 +69,14 @@ export interface AuthBenchResult {
   readonly seconds: number;
 }
 
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
-  return n;
-}
-
 /** The step's settings from the environment (same variable names as `bench/run.ts`). */
 export function authSettingsFromEnv(): AuthSettings {
   const quick = process.env.BENCH_QUICK === '1';
-  const rawAlgs = process.env.BENCH_AUTH_ALGS;
-  const algs =
-    rawAlgs === undefined || rawAlgs === ''
-      ? BENCH_ALGS
-      : rawAlgs.split(',').map((a) => {
-          const alg = a.trim() as BenchAlg;
-          if (!BENCH_ALGS.includes(alg))
-            throw new Error(`BENCH_AUTH_ALGS: unknown ${a}; known: ${BENCH_ALGS.join(', ')}`);
-          return alg;
-        });
+  const algs = envList('BENCH_AUTH_ALGS', BENCH_ALGS);
   return {
     quick,
     rounds: Math.max(1, Math.round(envNumber('BENCH_AUTH_ROUNDS', quick ? 2 : 5))),
-    durationSec: Math.max(1, Math.round(envNumber('BENCH_DURATION', quick ? 2 : 5))),
-    warmupSec: Math.round(envNumber('BENCH_WARMUP', 1)),
-    connections: Math.max(1, Math.round(envNumber('BENCH_CONNECTIONS', 10))),
+    ...envLoad(quick),
     algs,
   };
 }

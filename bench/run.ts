@@ -25,6 +25,7 @@ import {
   wardenCli,
 } from './lib/contenders.js';
 import type { BenchEnv, ContenderId } from './lib/contenders.js';
+import { envList, envLoad, envNumber } from './lib/env.js';
 import { measureContender } from './lib/measure.js';
 import type { ContenderRound, LoadPlan } from './lib/measure.js';
 import { callOnce, initialize } from './lib/mcp.js';
@@ -34,14 +35,6 @@ import type { Ratio } from './lib/report.js';
 
 const log = (msg: string): void => void process.stderr.write(msg + '\n');
 const out = (msg = ''): void => void process.stdout.write(msg + '\n');
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
-  return n;
-}
 
 /** The run's settings, from the environment. */
 interface Settings extends LoadPlan {
@@ -56,22 +49,11 @@ interface Settings extends LoadPlan {
 
 function settings(): Settings {
   const quick = process.env.BENCH_QUICK === '1';
-  const only = process.env.BENCH_CONTENDERS;
-  const contenders =
-    only === undefined || only === ''
-      ? CONTENDER_IDS
-      : only.split(',').map((s) => {
-          const id = s.trim() as ContenderId;
-          if (!CONTENDER_IDS.includes(id))
-            throw new Error(`unknown contender ${s}; known: ${CONTENDER_IDS.join(', ')}`);
-          return id;
-        });
+  const contenders = envList('BENCH_CONTENDERS', CONTENDER_IDS);
   return {
     quick,
     rounds: Math.max(1, Math.round(envNumber('BENCH_ROUNDS', quick ? 2 : 3))),
-    durationSec: Math.max(1, Math.round(envNumber('BENCH_DURATION', quick ? 2 : 5))),
-    warmupSec: Math.round(envNumber('BENCH_WARMUP', 1)),
-    connections: Math.max(1, Math.round(envNumber('BENCH_CONNECTIONS', 10))),
+    ...envLoad(quick),
     contenders,
     churnCycles: Math.round(envNumber('BENCH_CHURN_CYCLES', quick ? 500 : 20_000)),
     churnConcurrency: Math.max(1, Math.round(envNumber('BENCH_CHURN_CONCURRENCY', 4))),
