@@ -163,6 +163,7 @@ export async function buildAuthn(compiled: Compiled, log: Logger): Promise<Authn
   return authnStage({
     ...common,
     introspect: (token, resource, now) => introspector.check(token, resource, now),
+    cacheMaxSec: intro.cacheMaxSec,
     authorizationServers,
   });
 }

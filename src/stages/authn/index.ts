@@ -53,6 +53,11 @@ export interface AuthnSettings {
   readonly cacheEntries: number;
   /** Longest a token is accepted after its `iat`, in seconds (bounds cache entries too). */
   readonly maxTokenAgeSec?: number;
+  /**
+   * Longest a verification is reused, in seconds, whatever the token's lifetime: the
+   * introspection cache bound, so a token the authorization server revoked stops working in time.
+   */
+  readonly cacheMaxSec?: number;
   /** Largest token accepted, in bytes (JWT and opaque alike). */
   readonly maxTokenBytes: number;
   /** Name shown in the metadata document. */
@@ -171,7 +176,11 @@ export function authnStage(settings: AuthnSettings): Authn {
     return {
       principal,
       audiences: audiencesOf(claims),
-      until: Math.min(exp, aged),
+      until: Math.min(
+        exp,
+        aged,
+        settings.cacheMaxSec === undefined ? Infinity : now + settings.cacheMaxSec * 1000,
+      ),
       ...(jti !== undefined ? { jti: `${principal.issuer}|${jti}` } : {}),
     };
   }

@@ -630,4 +630,42 @@ describe('step-up, replay and introspection', () => {
       },
     );
   });
+
+  it('[authn:introspection] a token the authorization server revokes stops working within cacheMaxSec', async () => {
+    process.env.WARDEN_TEST_INTROSPECTION_SECRET = 'warden-secret';
+    await withWarden(
+      {
+        mode: 'introspection',
+        issuer: issuer.url,
+        introspection: {
+          endpoint: `${issuer.origin}/introspect`,
+          clientId: 'warden',
+          clientSecret: 'env:WARDEN_TEST_INTROSPECTION_SECRET',
+          cacheMaxSec: 1,
+        },
+      },
+      async (w) => {
+        const token = randomBytes(24).toString('base64url');
+        issuer.setIntrospection(token, {
+          active: true,
+          sub: 'frank',
+          aud: `${w.url}${EP}`,
+          exp: now() + 600,
+        });
+        const auth = { authorization: `Bearer ${token}` };
+        expect((await rpc(w.url, EP, undefined, INIT, auth)).status).toBe(200);
+        const asked = (): number => issuer.requests.filter((r) => r.path === '/introspect').length;
+        const before = asked();
+        expect((await rpc(w.url, EP, undefined, INIT, auth)).status).toBe(200);
+        expect(asked()).toBe(before); // served from the cache
+        issuer.setIntrospection(token, { active: false });
+        await new Promise((r) => setTimeout(r, 1100));
+        const res = await rpc(w.url, EP, undefined, INIT, auth);
+        expect(res.status).toBe(401);
+        expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe(
+          'ERR_AUTHN_INACTIVE',
+        );
+      },
+    );
+  });
 });
