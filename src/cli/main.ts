@@ -75,6 +75,7 @@ async function runStart(argv: string[]): Promise<number> {
       '',
       '  Authentication: every request needs a bearer token from the local issuer. Get one with',
       `    warden token${cfgArg} --sub <your-name> [--endpoint /mcp/<server>]`,
+      `  (from a source checkout: npm run --silent token --${cfgArg} --sub <your-name>)`,
       '  and send it as `Authorization: Bearer <token>` (tokens are bound to one endpoint).',
     );
   } else {
