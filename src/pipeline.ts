@@ -26,6 +26,7 @@ import { Upstreams } from './route/upstreams.js';
 import { createCredentialBroker } from './stages/credentials/index.js';
 import type { Authn } from './stages/authn/index.js';
 import { sessionStage } from './stages/session/index.js';
+import { limitsStage } from './stages/limits/index.js';
 import { transportGuard } from './stages/transport-guard/index.js';
 import type { AuditSink } from './store/audit-jsonl.js';
 import { SessionStore } from './store/sessions.js';
@@ -101,6 +102,8 @@ export function createPipeline(
   endpoints.set('/mcp', { path: '/mcp', servers: names, aggregate: true });
   for (const n of names) endpoints.set(`/mcp/${n}`, { path: `/mcp/${n}`, servers: [n], aggregate: false });
 
+  // Undefined when no limit is configured: the stage then costs nothing per request.
+  const limits = limitsStage(cfg.limits);
   const guard = transportGuard({
     allowedHosts: compiled.allowedHosts,
     allowedOrigins: compiled.allowedOrigins,
@@ -116,6 +119,9 @@ export function createPipeline(
     guard,
     ...(authn !== undefined ? [authn] : []),
     sessionStage((principal, id) => sessions.get(principal, id)),
+    // Limits count per principal, so they follow authentication; after the session stage so a
+    // request on a dead session is refused as such without spending the caller's allowance.
+    ...(limits !== undefined ? [limits] : []),
   ];
   const endpointPaths = [...endpoints.keys()];
   // The response stages (integrity, inspection, output validation, boundary marking) land here.
@@ -222,6 +228,8 @@ export function createPipeline(
     err?: WardenError,
     upstreamUs?: number,
   ): void {
+    // In-flight counts end with the exchange, whatever its outcome.
+    limits?.end(ex);
     const r = ex.audit;
     r.outcome = outcome;
     r.era = ex.era;

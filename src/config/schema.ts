@@ -26,6 +26,36 @@ const timeouts = z
   .prefault({})
   .meta({ description: 'Upstream timeouts.' });
 
+const rateWindow = z
+  .strictObject({
+    points: z.int().min(1).meta({ description: 'Requests allowed per window.' }),
+    durationSec: z
+      .int()
+      .min(1)
+      .max(86_400)
+      .meta({ description: 'Window length, in seconds (fixed window).' }),
+  })
+  .optional();
+
+const rateLimits = z
+  .strictObject({
+    global: rateWindow.meta({
+      description: 'All requests through this Warden, whoever sends them. Unset: no limit.',
+    }),
+    perPrincipal: rateWindow.meta({ description: 'Requests of each principal. Unset: no limit.' }),
+    perServer: rateWindow.meta({
+      description:
+        'Requests to each upstream server, all principals together (aggregate-endpoint lists, which go to every server, are not counted here). Unset: no limit.',
+    }),
+    perTool: rateWindow.meta({
+      description: '`tools/call` of each tool, all principals together. Unset: no limit.',
+    }),
+  })
+  .optional()
+  .meta({
+    description: 'Request rate limits (JSON-RPC requests; notifications and responses are not counted).',
+  });
+
 const protocol = z.enum(['auto', 'legacy', 'modern']).default('auto').meta({
   description:
     'Protocol era spoken to the upstream. `auto`: the session era (initialize) when the server accepts it, else 2026-07-28 after server/discover. `legacy`: initialize only. `modern`: 2026-07-28 only (per-request metadata, no session).',
@@ -385,9 +415,34 @@ export const configSchema = z
           .min(1024)
           .default(8_388_608)
           .meta({ description: 'Largest single SSE event from an upstream, in bytes.' }),
+        rate: rateLimits,
+        concurrency: z
+          .strictObject({
+            perPrincipal: z.int().min(1).optional().meta({
+              description: 'Requests of one principal in flight at once. Unset: no cap.',
+            }),
+            perServer: z.int().min(1).optional().meta({
+              description:
+                'Requests to one upstream server in flight at once, all principals together. Unset: no cap.',
+            }),
+          })
+          .optional()
+          .meta({ description: 'In-flight caps, released when the exchange ends.' }),
+        dailyBudget: z
+          .strictObject({
+            perPrincipal: z
+              .int()
+              .min(1)
+              .meta({ description: '`tools/call` requests each principal may make per day.' }),
+            resetHourUtc: z.int().min(0).max(23).default(0).meta({
+              description: 'Hour (UTC, 0-23) at which every budget starts afresh (default midnight UTC).',
+            }),
+          })
+          .optional()
+          .meta({ description: 'Daily tool-call budgets. Unset: no budget.' }),
       })
       .prefault({})
-      .meta({ description: 'Size limits.' }),
+      .meta({ description: 'Size, rate, concurrency and budget limits.' }),
     sessions: z
       .strictObject({
         idleTimeoutMs: z

@@ -236,6 +236,27 @@ export const ERRORS = {
     meaning: 'The cap on live sessions (in total or for this principal) is reached.',
     fix: 'Close unused sessions (DELETE) or raise `sessions.maxSessions` / `sessions.maxPerPrincipal`.',
   },
+  ERR_LIMIT_RATE: {
+    status: 429,
+    rpc: RPC.wardenLimit,
+    meaning:
+      'A rate limit (`limits.rate.global`, `perServer`, `perTool` or `perPrincipal`) is spent for the current window; the request was not forwarded. `Retry-After` gives the seconds until the window ends; `data.limit` names the limit and `data.retryAfterMs` the wait.',
+    fix: 'Retry after the given time, or raise the named limit in `limits.rate`.',
+  },
+  ERR_LIMIT_CONCURRENCY: {
+    status: 429,
+    rpc: RPC.wardenLimit,
+    meaning:
+      'Too many requests of this principal (`limits.concurrency.perPrincipal`) or to this server (`perServer`) are in flight; the request was not forwarded. `data.limit` names the cap.',
+    fix: 'Wait for earlier calls to finish (`Retry-After` suggests 1 s), or raise the cap in `limits.concurrency`.',
+  },
+  ERR_LIMIT_BUDGET: {
+    status: 429,
+    rpc: RPC.wardenLimit,
+    meaning:
+      "The principal's daily tool-call budget (`limits.dailyBudget.perPrincipal`) is spent; the call was not forwarded. `Retry-After` gives the seconds until the budget resets at `limits.dailyBudget.resetHourUtc`.",
+    fix: 'Wait for the daily reset, or raise `limits.dailyBudget.perPrincipal`.',
+  },
   ERR_SESSION_NOT_INITIALIZED: {
     status: 400,
     rpc: RPC.invalidRequest,
