@@ -94,6 +94,25 @@ export function createPipeline(
   const cfg = compiled.config;
   const credentials = createCredentialBroker(cfg.servers, (ref) => compiled.secrets.get(ref), { log });
   const upstreams = new Upstreams(compiled, log, identity.version, credentials);
+  // Every fail-open is audited: a server whose optional sandbox could not be set up runs unconfined.
+  for (const f of upstreams.sandboxFailOpen)
+    audit.write({
+      time: new Date().toISOString(),
+      exchange: newExchangeId(),
+      transport: 'stdio',
+      endpoint: `/mcp/${f.server}`,
+      era: 'unknown',
+      principal: ANONYMOUS.key,
+      server: f.server,
+      direction: 'server',
+      kind: 'startup',
+      method: 'warden/sandbox',
+      decisions: [
+        { stage: 'sandbox', decision: 'skip', rule: 'sandbox.optional', code: 'ERR_UPSTREAM_SANDBOX' },
+      ],
+      outcome: 'error',
+      code: 'ERR_UPSTREAM_SANDBOX',
+    });
   const sessions = new SessionStore<ClientSession>(cfg.sessions, (s, reason) => {
     if (sessionEvent.hasSubscribers) sessionEvent.publish({ id: s.id, event: 'end', reason });
   });

@@ -61,6 +61,50 @@ const protocol = z.enum(['auto', 'legacy', 'modern']).default('auto').meta({
     'Protocol era spoken to the upstream. `auto`: the session era (initialize) when the server accepts it, else 2026-07-28 after server/discover. `legacy`: initialize only. `modern`: 2026-07-28 only (per-request metadata, no session).',
 });
 
+const absPath = z.string().regex(/^\//, 'must be an absolute path');
+const positive = (description: string) => z.number().int().min(1).optional().meta({ description });
+
+const sandbox = z
+  .strictObject({
+    profile: z.enum(['none', 'strict']).default('strict').meta({
+      description:
+        '`strict`: run the child inside bubblewrap (new namespaces, system directories read-only, nothing else of the host visible). `none`: run it as is.',
+    }),
+    network: z.boolean().default(false).meta({
+      description: 'Keep the host network. Default false: the child gets a private network with no way out.',
+    }),
+    readOnly: z.boolean().default(true).meta({
+      description: '`readablePaths` and `cwd` are bound read-only; false binds them read-write.',
+    }),
+    writablePaths: z
+      .array(absPath)
+      .default([])
+      .meta({ description: 'Absolute host paths the child may write, bound at the same place.' }),
+    readablePaths: z.array(absPath).default([]).meta({
+      description:
+        'Absolute host paths the child may read, beyond the system directories, the program and the directories of arguments naming files.',
+    }),
+    privateTmp: z.boolean().default(true).meta({
+      description: 'A fresh empty /tmp for the child (TMPDIR is set to /tmp); false shares the host /tmp.',
+    }),
+    limits: z
+      .strictObject({
+        cpuSeconds: positive('CPU time of the child, in seconds (RLIMIT_CPU).'),
+        memoryMB: positive(
+          'Data and anonymous memory of the child, in MiB (RLIMIT_DATA; Node needs about 128).',
+        ),
+        processes: positive('Processes of the user the child runs as (RLIMIT_NPROC; not enforced for root).'),
+        openFiles: positive('Open file descriptors of the child (RLIMIT_NOFILE).'),
+      })
+      .prefault({})
+      .meta({ description: 'Resource limits applied with prlimit; unlimited unless set.' }),
+    optional: z.boolean().default(false).meta({
+      description:
+        'When bwrap is missing or refused: false (default) stops start-up with ERR_UPSTREAM_SANDBOX; true runs the child unsandboxed, logged as a warning and audited as a fail-open.',
+    }),
+  })
+  .meta({ description: 'Sandbox of the child (bubblewrap + prlimit, Linux). Absent: no sandbox.' });
+
 const stdioServer = z
   .strictObject({
     command: z
@@ -91,6 +135,7 @@ const stdioServer = z
     }),
     protocol,
     timeouts,
+    sandbox: sandbox.optional(),
   })
   .meta({ description: 'A local MCP server launched as a child process speaking stdio.' });
 

@@ -308,6 +308,13 @@ export const ERRORS = {
       'The request needs a feature that cannot be bridged between the client and upstream protocol eras.',
     fix: 'See docs/protocol.md for what is bridged between the 2025 and 2026 eras.',
   },
+  ERR_UPSTREAM_SANDBOX: {
+    status: 500,
+    rpc: RPC.internalError,
+    meaning:
+      'A stdio server configured with `sandbox` cannot be sandboxed: bwrap or prlimit is missing, the kernel refused the namespaces, or a sandbox path does not exist. Warden does not start.',
+    fix: 'Install bubblewrap, allow unprivileged user namespaces, or fix the listed path; `sandbox.optional: true` runs the server unsandboxed instead (logged and audited).',
+  },
   ERR_CANCELLED: {
     status: 499,
     rpc: RPC.serverError,

@@ -74,7 +74,8 @@ export interface AuditRecord {
   session?: string;
   server?: string;
   direction: 'client' | 'server';
-  kind: 'request' | 'notification' | 'response' | 'http';
+  /** `startup`: an event of Warden's start, not of a client (e.g. a sandbox fail-open). */
+  kind: 'request' | 'notification' | 'response' | 'http' | 'startup';
   method?: string;
   tool?: string;
   /** SHA-256 (hex, first 32 chars) of the canonical arguments; never the arguments themselves. */

@@ -18,6 +18,8 @@ import { HttpUpstream } from '../transport/upstream-http.js';
 import { loadUpstreamTls } from '../transport/upstream-tls.js';
 import type { UpstreamTls } from '../transport/upstream-tls.js';
 import { StdioUpstream } from '../transport/upstream-stdio.js';
+import { findTools, planSandbox, sandboxEnv } from '../transport/sandbox.js';
+import type { SandboxPlan } from '../transport/sandbox.js';
 import type { StdioLaunch } from '../transport/upstream-stdio.js';
 import { wardenHello } from '../transport/upstream.js';
 import type { ClientHello, Upstream, UpstreamEvents } from '../transport/upstream.js';
@@ -93,6 +95,10 @@ export class Upstreams {
   private readonly live = new Set<Upstream>();
   /** TLS settings (extra CAs, SPKI pins) of the https upstreams that have any. */
   private readonly tls = new Map<string, UpstreamTls>();
+  /** How each stdio server with a `sandbox` entry is launched, decided once at start-up. */
+  private readonly sandboxes = new Map<string, SandboxPlan>();
+  /** Servers configured with an optional sandbox that run unsandboxed (fail-open), with the reason. */
+  readonly sandboxFailOpen: { readonly server: string; readonly reason: string }[] = [];
 
   constructor(
     private readonly compiled: Compiled,
@@ -104,6 +110,29 @@ export class Upstreams {
     for (const [name, cfg] of Object.entries(compiled.config.servers)) {
       const tls = isStdioServer(cfg) ? undefined : loadUpstreamTls(name, new URL(cfg.url), cfg.tls);
       if (tls !== undefined) this.tls.set(name, tls);
+      // bwrap is probed and the sandbox paths checked now: a server that cannot be confined as
+      // configured stops start-up, unless its sandbox is optional (then it is a logged fail-open).
+      if (isStdioServer(cfg) && cfg.sandbox !== undefined && cfg.sandbox.profile === 'strict') {
+        const plan = planSandbox(
+          name,
+          cfg.sandbox,
+          {
+            command: cfg.command,
+            args: cfg.args,
+            cwd: cfg.cwd,
+            pathEnv: childEnv(cfg, compiled.secrets).PATH,
+          },
+          findTools(),
+        );
+        this.sandboxes.set(name, plan);
+        if (plan.mode === 'fail-open') {
+          this.sandboxFailOpen.push({ server: name, reason: plan.reason });
+          log.warn('sandbox unavailable; server runs UNSANDBOXED (sandbox.optional: true)', {
+            server: name,
+            reason: plan.reason,
+          });
+        }
+      }
     }
   }
 
@@ -153,13 +182,26 @@ export class Upstreams {
       },
     };
     if (isStdioServer(cfg)) {
-      const launch: StdioLaunch = {
-        command: cfg.command,
-        args: cfg.args,
-        cwd: cfg.cwd,
-        env: childEnv(cfg, this.compiled.secrets),
-        maxLineBytes: limits.maxResponseBytes,
-      };
+      const env = childEnv(cfg, this.compiled.secrets);
+      const plan = this.sandboxes.get(server);
+      const launch: StdioLaunch =
+        plan?.mode === 'strict'
+          ? {
+              command: plan.argv[0] ?? cfg.command,
+              args: plan.argv.slice(1),
+              cwd: cfg.cwd,
+              env: sandboxEnv(plan, env),
+              maxLineBytes: limits.maxResponseBytes,
+              sandbox: 'strict',
+            }
+          : {
+              command: cfg.command,
+              args: cfg.args,
+              cwd: cfg.cwd,
+              env,
+              maxLineBytes: limits.maxResponseBytes,
+              sandbox: plan === undefined ? undefined : 'fail-open',
+            };
       up = new StdioUpstream(server, launch, tracked, this.log);
     } else {
       up = new HttpUpstream(

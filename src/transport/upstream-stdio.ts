@@ -29,6 +29,8 @@ export interface StdioLaunch {
   readonly env: Readonly<Record<string, string>>;
   /** Longest stdout line accepted, in bytes. */
   readonly maxLineBytes: number;
+  /** How the child is confined, for the spawn log: `strict` (command is the prlimit/bwrap wrapper), `fail-open` (sandbox configured but unavailable) or absent. */
+  readonly sandbox?: 'strict' | 'fail-open' | undefined;
 }
 
 /** Splits a byte stream into lines with a hard cap; an over-long line is reported and skipped. */
@@ -119,7 +121,12 @@ export class StdioUpstream implements Upstream {
   private start(): void {
     const { command, args, cwd, env } = this.launch;
     // stdio:no-shell: an argument vector and shell: false; stdio:logged: the exact command is logged.
-    this.log.info('spawn', { server: this.server, command, args: [...args] });
+    this.log.info('spawn', {
+      server: this.server,
+      command,
+      args: [...args],
+      ...(this.launch.sandbox !== undefined ? { sandbox: this.launch.sandbox } : {}),
+    });
     const child = spawn(command, [...args], {
       cwd,
       env: { ...env },
