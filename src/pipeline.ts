@@ -30,6 +30,11 @@ import { limitsStage } from './stages/limits/index.js';
 import { transportGuard } from './stages/transport-guard/index.js';
 import type { AuditSink } from './store/audit-jsonl.js';
 import { SessionStore } from './store/sessions.js';
+import { memoryApprovalQueue } from './store/approvals.js';
+import type { ApprovalQueue } from './store/approvals.js';
+import { memoryElevationStore } from './store/elevations.js';
+import type { ElevationStore } from './store/elevations.js';
+import { lapseHooks } from './admin/audit.js';
 import { LATEST_MODERN } from './core/protocol.js';
 
 /** The pipeline: the transports' Handler plus what the process wiring needs. */
@@ -39,6 +44,10 @@ export interface Pipeline extends Handler {
   /** Live sessionless (2026-07-28) contexts, one per principal and endpoint. */
   readonly contextCount: number;
   readonly upstreams: Upstreams;
+  /** Calls held for a human approval: a request stage holds one with `approvals.hold()`. */
+  readonly approvals: ApprovalQueue;
+  /** Just-in-time role grants: `elevations.activeRoles(principal.key)` adds to the token's roles. */
+  readonly elevations: ElevationStore;
   /** Writes buffered audit records now. */
   flushAudit(): void;
   close(): Promise<void>;
@@ -116,6 +125,11 @@ export function createPipeline(
   const sessions = new SessionStore<ClientSession>(cfg.sessions, (s, reason) => {
     if (sessionEvent.hasSubscribers) sessionEvent.publish({ id: s.id, event: 'end', reason });
   });
+  // Approvals and elevations: decided through the admin API (server.ts), which audits decisions;
+  // what lapses without a decision is audited by these hooks.
+  const lapses = lapseHooks((r) => audit.write(r));
+  const approvals = memoryApprovalQueue({ maxPending: cfg.admin.maxPending, onEnd: lapses.onEnd });
+  const elevations = memoryElevationStore({ maxPending: cfg.admin.maxPending, onExpire: lapses.onExpire });
   const endpoints = new Map<string, EndpointSpec>();
   const names = Object.keys(cfg.servers);
   endpoints.set('/mcp', { path: '/mcp', servers: names, aggregate: true });
@@ -366,6 +380,8 @@ export function createPipeline(
 
   return {
     upstreams,
+    approvals,
+    elevations,
     get sessionCount() {
       return sessions.size;
     },
@@ -487,6 +503,9 @@ export function createPipeline(
     },
 
     async close() {
+      // Held calls end denied before their sessions close, so none is forwarded during shutdown.
+      approvals.close();
+      elevations.close();
       await sessions.closeAll();
       await Promise.allSettled([...stateless.values()].map((s) => s.close()));
       await upstreams.closeAll();

@@ -15,6 +15,9 @@ import type { Compiled } from './config/compile.js';
 import { createLogger } from './core/log.js';
 import type { Logger } from './core/log.js';
 import { buildAuthn } from './identity.js';
+import { startAdmin } from './admin/server.js';
+import type { AdminListener } from './admin/server.js';
+import type { Authn } from './stages/authn/index.js';
 import { createPipeline } from './pipeline.js';
 import { loadSecrets } from './secrets/index.js';
 import type { Pipeline } from './pipeline.js';
@@ -47,6 +50,8 @@ export interface RunningWarden {
   readonly server: Server;
   /** The listener certificate reloader when `listen.tls` is set (`reload()` re-reads at once). */
   readonly tls: CertReloader | undefined;
+  /** The admin API listener when `admin.enabled` (docs/admin.md). */
+  readonly admin: AdminListener | undefined;
   close(): Promise<void>;
 }
 
@@ -81,8 +86,9 @@ export async function startWarden(
   const compiled = compile(config, { embedded: opts.embedded ?? false, boundPort: port, secrets });
   const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
   let pipeline: Pipeline;
+  let authn: Authn | undefined;
   try {
-    const authn = await buildAuthn(compiled, log);
+    authn = await buildAuthn(compiled, log);
     pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION }, authn);
   } catch (err) {
     // Start-up failed after the port was bound: release it and the audit file before reporting.
@@ -95,6 +101,28 @@ export async function startWarden(
     replayEvents: config.sessions.replayEvents,
     log,
   });
+  let admin: AdminListener | undefined;
+  // compile() refused admin.enabled without authentication, so authn is set whenever this runs.
+  if (config.admin.enabled && authn !== undefined) {
+    const check = authn;
+    try {
+      admin = await startAdmin(config.admin.host, config.admin.port, {
+        authenticate: (facts, endpointPath) => check.authenticate(facts, endpointPath),
+        approvals: pipeline.approvals,
+        elevations: pipeline.elevations,
+        audit: (r) => audit.write(r),
+        approverRole: config.admin.approverRole,
+        maxElevationSec: config.admin.maxElevationSec,
+        log,
+      });
+    } catch (err) {
+      server.close();
+      await pipeline.close();
+      audit.close();
+      throw err;
+    }
+    log.info('admin API listening', { url: admin.url });
+  }
   const bound = (server.address() as AddressInfo).port;
   const reloader =
     https === undefined || tls === undefined || tlsConfig === undefined
@@ -112,9 +140,11 @@ export async function startWarden(
     pipeline,
     server,
     tls: reloader,
+    admin,
     close() {
       closing ??= (async () => {
         reloader?.stop();
+        await admin?.close();
         server.close();
         server.closeAllConnections();
         await pipeline.close();

@@ -68,6 +68,16 @@ describe('import rules', () => {
     }
   });
 
+  it('admin imports only core, store and itself (authentication arrives through server.ts)', () => {
+    for (const f of files(path.join(SRC, 'admin')))
+      expect(
+        importsOf(f).filter(
+          (i) => !i.startsWith('core/') && !i.startsWith('store/') && !i.startsWith('admin/'),
+        ),
+        f,
+      ).toEqual([]);
+  });
+
   it('store imports only core and store', () => {
     for (const f of files(path.join(SRC, 'store')))
       expect(

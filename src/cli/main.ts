@@ -13,6 +13,8 @@ import type { Config } from '../config/schema.js';
 import { VERSION, startStdioFront, startWarden } from '../server.js';
 import { runCheckConfig } from './check-config.js';
 import { TOKEN_USAGE, runToken } from './token.js';
+import { APPROVALS_USAGE, runApprovals } from './approvals.js';
+import { ELEVATE_USAGE, runElevate } from './elevate.js';
 
 const HELP = `warden ${VERSION} — security gateway for the Model Context Protocol
 
@@ -23,10 +25,15 @@ Usage:
   warden check-config FILE                validate a configuration file, listing every problem
   ${TOKEN_USAGE}
                                           print a short-lived access token from the local issuer
+  ${APPROVALS_USAGE}
+                                          list, release or deny calls held for approval
+  ${ELEVATE_USAGE}
+                                          request, grant, refuse or list time-bound roles
   warden --version | --help
 
 Environment:
   WARDEN_CONFIG                           config file used when --config is not given
+  WARDEN_ADMIN_TOKEN                      bearer token for approvals and elevate (instead of --token)
 `;
 
 function fail(err: unknown): number {
@@ -137,6 +144,10 @@ export async function run(argv: string[]): Promise<number> {
         return await runCheckConfig(rest);
       case 'token':
         return await runToken(rest, configFrom);
+      case 'approvals':
+        return await runApprovals(rest);
+      case 'elevate':
+        return await runElevate(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${VERSION}\n`);

@@ -72,7 +72,8 @@ export async function runToken(
     );
   const endpoint = values.endpoint.replace(/\/+$/, '');
   const servers = Object.keys(config.servers);
-  if (endpoint !== '/mcp' && !servers.some((n) => endpoint === `/mcp/${n}`))
+  // `/admin` is the admin API's audience (docs/admin.md).
+  if (endpoint !== '/mcp' && endpoint !== '/admin' && !servers.some((n) => endpoint === `/mcp/${n}`))
     throw new WardenError(
       'ERR_CONFIG_INVALID',
       `--endpoint ${JSON.stringify(endpoint)} is not served; use /mcp or one of ${servers.map((n) => `/mcp/${n}`).join(', ')}`,

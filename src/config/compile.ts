@@ -77,6 +77,12 @@ export function compile(
     authProblems.push({ path: 'auth.introspection', message: 'required for mode introspection' });
   if (auth.mode !== 'none' && auth.profile === 'entra' && auth.tenants.length === 0)
     authProblems.push({ path: 'auth.tenants', message: 'the entra profile needs the allowed tenant ids' });
+  // The admin API decides who may release held calls and grant roles: it never runs unauthenticated,
+  // and without TLS of its own it stays on loopback (reach it remotely through a tunnel).
+  if (config.admin.enabled && auth.mode === 'none')
+    authProblems.push({ path: 'admin.enabled', message: 'the admin API needs auth.mode other than none' });
+  if (config.admin.enabled && !isLoopback(config.admin.host))
+    authProblems.push({ path: 'admin.host', message: 'the admin listener accepts only a loopback address' });
   if (authProblems.length > 0)
     throw new WardenError('ERR_CONFIG_INVALID', `${authProblems.length} problem(s) in auth`, {
       data: { problems: authProblems },

@@ -566,6 +566,36 @@ export const configSchema = z
       })
       .prefault({})
       .meta({ description: 'Secret providers and encryption at rest.' }),
+    admin: z
+      .strictObject({
+        enabled: z.boolean().default(false).meta({
+          description:
+            'Serve the admin API (approvals, elevations) on its own listener. Needs `auth.mode` other than none: every admin call carries a bearer token.',
+        }),
+        host: z.string().min(1).default('127.0.0.1').meta({
+          description:
+            'Admin listener address; only loopback addresses are accepted (no TLS on this listener).',
+        }),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(8788)
+          .meta({ description: 'Admin listener port (0 picks a free one).' }),
+        approverRole: z.string().min(1).default('approver').meta({
+          description: 'Token role needed to list and decide approvals and elevations.',
+        }),
+        maxPending: z.number().int().min(1).max(100_000).default(100).meta({
+          description:
+            'Most calls held for approval at once (and most pending elevation requests); more are refused.',
+        }),
+        maxElevationSec: z.number().int().min(1).default(28_800).meta({
+          description: 'Longest elevation that can be requested, in seconds (default 8 hours).',
+        }),
+      })
+      .prefault({})
+      .meta({ description: 'Admin API listener: approvals and just-in-time elevation.' }),
     audit: z
       .strictObject({
         file: z

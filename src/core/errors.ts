@@ -327,6 +327,45 @@ export const ERRORS = {
     meaning: 'Warden is shutting down and accepts no new exchanges.',
     fix: 'Retry against another replica or after restart.',
   },
+  ERR_APPROVAL_QUEUE_FULL: {
+    status: 429,
+    rpc: RPC.wardenLimit,
+    meaning:
+      'The call needs a human approval (or an elevation was requested) but `admin.maxPending` requests are already waiting; it was refused, not queued.',
+    fix: 'Have an approver work through the queue (`warden approvals list`), or raise `admin.maxPending`.',
+  },
+  ERR_APPROVAL_DENIED: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning: 'The call was held for approval and an approver denied it; it was not forwarded.',
+    fix: 'Ask the approver why, or change what the call does.',
+  },
+  ERR_APPROVAL_EXPIRED: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning: 'The call was held for approval and nobody decided before its timeout; it was not forwarded.',
+    fix: 'Retry while an approver is watching the queue (`warden approvals list`).',
+  },
+  ERR_ADMIN_FORBIDDEN: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning:
+      'The admin API caller is authenticated but lacks the approver role (`admin.approverRole`), or tried to decide their own request.',
+    fix: 'Use a token that carries the approver role; a second person decides your own requests.',
+  },
+  ERR_ADMIN_NOT_FOUND: {
+    status: 404,
+    rpc: RPC.invalidRequest,
+    meaning:
+      'The admin API has no such route, or the approval or elevation id is unknown or already decided.',
+    fix: 'List the queue again (`warden approvals list`, `warden elevate list`) and use a current id.',
+  },
+  ERR_ADMIN_INVALID: {
+    status: 400,
+    rpc: RPC.invalidRequest,
+    meaning: 'The admin API request body is not valid JSON of the expected shape.',
+    fix: "See docs/admin.md for each route's body.",
+  },
   ERR_CONFIG_INVALID: {
     status: 500,
     rpc: RPC.internalError,

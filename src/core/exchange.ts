@@ -88,6 +88,13 @@ export interface AuditRecord {
   us?: number;
   /** Microseconds spent waiting for the upstream. */
   upstreamUs?: number;
+  /** Admin API records: the approval or elevation acted on (id, and for elevations the role and owner). */
+  target?: {
+    readonly kind: 'approval' | 'elevation';
+    readonly id: string;
+    readonly role?: string;
+    readonly owner?: string;
+  };
 }
 
 /** The context of one exchange as it moves through the stages. */
