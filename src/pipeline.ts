@@ -26,6 +26,9 @@ import { Upstreams } from './route/upstreams.js';
 import { createCredentialBroker } from './stages/credentials/index.js';
 import type { Authn } from './stages/authn/index.js';
 import { sessionStage } from './stages/session/index.js';
+import { policyStage } from './stages/policy/index.js';
+import type { PolicyTarget, TargetKind } from './stages/policy/index.js';
+import { splitName } from './route/naming.js';
 import { limitsStage } from './stages/limits/index.js';
 import { transportGuard } from './stages/transport-guard/index.js';
 import type { AuditSink } from './store/audit-jsonl.js';
@@ -144,6 +147,53 @@ export function createPipeline(
     maxRequestBytes: cfg.limits.maxRequestBytes,
   });
 
+  const policy =
+    cfg.policy === undefined
+      ? undefined
+      : policyStage(cfg.policy, cfg.servers, {
+          resolve: (ex, kind, name) => {
+            const ep = endpoints.get(ex.endpoint);
+            if (ex.endpointServer !== undefined) return { server: ex.endpointServer, name };
+            const session =
+              (ex.session as ClientSession | undefined) ??
+              (ex.era === 'modern' && ep !== undefined ? statelessFor(ex.principal, ep) : undefined);
+            if (session === undefined) {
+              const s = splitName(name);
+              return s !== undefined && s.server in cfg.servers ? s : undefined;
+            }
+            return (kind === 'prompt' ? session.prompts : session.tools).resolve(name, session.serverSet);
+          },
+        });
+  if (policy === undefined)
+    log.warn(
+      'no policy block: every authenticated principal may use every server, tool, prompt and resource',
+    );
+
+  /** A list result cut down to what the principal may use (no policy: unchanged). */
+  function policyFiltered(
+    ex: Exchange,
+    session: ClientSession,
+    method: string,
+    res: JsonRpcResponse,
+  ): JsonRpcResponse {
+    if (policy === undefined || !('result' in res)) return res;
+    const single = session.aggregate ? undefined : session.servers[0];
+    const locate = (kind: TargetKind, item: Readonly<Record<string, unknown>>): PolicyTarget | undefined => {
+      if (kind === 'resource' && typeof item.uri === 'string')
+        return { server: single ?? session.resourceOwner.get(item.uri), name: item.uri };
+      const name = kind === 'resource' ? item.uriTemplate : item.name;
+      if (typeof name !== 'string') return undefined;
+      if (single !== undefined) return { server: single, name };
+      const table = kind === 'tool' ? session.tools : kind === 'prompt' ? session.prompts : session.templates;
+      const t = table.resolve(item.name as string, session.serverSet);
+      return t === undefined ? undefined : { server: t.server, name: kind === 'resource' ? name : t.name };
+    };
+    return {
+      ...res,
+      result: policy.filterList(ex.principal, method, res.result, locate, ex.http?.remoteAddress),
+    };
+  }
+
   // The request stages, in order. The guard runs first: nothing else may look at a message whose
   // era and headers are not settled. Authentication comes next, before the session stage, because
   // a session is looked up under the principal the token names (a session id proves nothing).
@@ -155,6 +205,9 @@ export function createPipeline(
     // Limits count per principal, so they follow authentication; after the session stage so a
     // request on a dead session is refused as such without spending the caller's allowance.
     ...(limits !== undefined ? [limits] : []),
+    // Policy after limits (DESIGN §2): a denied call still spends the caller's allowance, so
+    // probing what is denied is rate limited too. Absent `policy` block: no stage (start-up warns).
+    ...(policy !== undefined ? [policy] : []),
   ];
   const endpointPaths = [...endpoints.keys()];
   // The response stages (integrity, inspection, output validation, boundary marking) land here.
@@ -290,12 +343,14 @@ export function createPipeline(
         if (r !== undefined) await r;
       } catch (err) {
         const we = toWardenError(err);
-        decide(ex, {
-          stage: st.name,
-          decision: 'deny',
-          code: we.code,
-          us: Number((process.hrtime.bigint() - t0) / 1000n),
-        });
+        // A stage that recorded its own denial (with the rule) is not recorded twice.
+        if (ex.audit.decisions.length === before)
+          decide(ex, {
+            stage: st.name,
+            decision: 'deny',
+            code: we.code,
+            us: Number((process.hrtime.bigint() - t0) / 1000n),
+          });
         throw we;
       }
       // A stage that said nothing itself let the message through unchanged.
@@ -326,7 +381,7 @@ export function createPipeline(
       const abort = new Canceller();
       channel.onAbandon(() => abort.abort());
       const res = await dispatch(upstreams, session, req, { channel, signal: abort.signal });
-      channel.end(modernResult(req.method, res));
+      channel.end(modernResult(req.method, policyFiltered(ex, session, req.method, res)));
       return;
     }
     if (req.method === 'initialize') {
@@ -358,7 +413,9 @@ export function createPipeline(
     const session = ex.session as ClientSession | undefined;
     if (session === undefined) throw new WardenError('ERR_SESSION_NOT_INITIALIZED');
     session.caller.subjectToken = ex.subjectToken;
-    channel.end(await dispatch(upstreams, session, req, { channel }));
+    channel.end(
+      policyFiltered(ex, session, req.method, await dispatch(upstreams, session, req, { channel })),
+    );
   }
 
   async function handleNotification(ex: Exchange, n: JsonRpcNotification): Promise<void> {

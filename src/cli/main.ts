@@ -13,6 +13,7 @@ import type { Config } from '../config/schema.js';
 import { VERSION, startStdioFront, startWarden } from '../server.js';
 import { runCheckConfig } from './check-config.js';
 import { TOKEN_USAGE, runToken } from './token.js';
+import { POLICY_USAGE, runPolicy } from './policy.js';
 import { APPROVALS_USAGE, runApprovals } from './approvals.js';
 import { ELEVATE_USAGE, runElevate } from './elevate.js';
 
@@ -25,6 +26,8 @@ Usage:
   warden check-config FILE                validate a configuration file, listing every problem
   ${TOKEN_USAGE}
                                           print a short-lived access token from the local issuer
+  ${POLICY_USAGE}
+                                          explain a policy decision; list who may use a tool
   ${APPROVALS_USAGE}
                                           list, release or deny calls held for approval
   ${ELEVATE_USAGE}
@@ -144,6 +147,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runCheckConfig(rest);
       case 'token':
         return await runToken(rest, configFrom);
+      case 'policy':
+        return await runPolicy(rest, configFrom);
       case 'approvals':
         return await runApprovals(rest);
       case 'elevate':

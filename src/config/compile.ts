@@ -52,6 +52,8 @@ export function embeddedDefault(): Config {
         inheritEnv: [],
       },
     },
+    // Only tokens of the local issuer are accepted here, so every principal may use the demo server.
+    policy: { rules: [{ id: 'demo-notes', effect: 'allow', servers: ['notes'] }] },
   });
 }
 

@@ -4,6 +4,7 @@
  * test fails when they drift). Unknown keys are errors everywhere.
  */
 import { z } from 'zod';
+import { policySchema } from './policy-schema.js';
 
 /** Server names: letters, digits and single hyphens; no `_` or `.`, so `<server>__<tool>` splits unambiguously. */
 export const SERVER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
@@ -55,6 +56,11 @@ const rateLimits = z
   .meta({
     description: 'Request rate limits (JSON-RPC requests; notifications and responses are not counted).',
   });
+
+const trusted = z.boolean().optional().meta({
+  description:
+    "Whether this server's tool annotations (`readOnlyHint`…) are believed by policy rules that would allow on them. Untrusted hints can only narrow a rule. Default false.",
+});
 
 const protocol = z.enum(['auto', 'legacy', 'modern']).default('auto').meta({
   description:
@@ -135,6 +141,7 @@ const stdioServer = z
     }),
     protocol,
     timeouts,
+    trusted,
     sandbox: sandbox.optional(),
   })
   .meta({ description: 'A local MCP server launched as a child process speaking stdio.' });
@@ -232,6 +239,7 @@ const httpServer = z
     url: z.url({ protocol: /^https?$/ }).meta({ description: 'The upstream Streamable HTTP MCP endpoint.' }),
     protocol,
     timeouts,
+    trusted,
     auth: upstreamAuth,
     tls: upstreamTls,
   })
@@ -518,6 +526,7 @@ export const configSchema = z
       .prefault({})
       .meta({ description: 'Session-era (2025) downstream sessions.' }),
     auth: authSchema,
+    policy: policySchema,
     secrets: z
       .strictObject({
         encryptionKey: secretRef(

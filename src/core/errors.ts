@@ -224,6 +224,20 @@ export const ERRORS = {
     meaning: 'A 2025-era request other than initialize arrived without Mcp-Session-Id.',
     fix: 'Send initialize first and echo the Mcp-Session-Id it returned on every later request.',
   },
+  ERR_POLICY_DENIED: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning:
+      'The policy denied this call, prompt or resource (a deny rule matched, or no rule allowed it: `default-deny`); `data.rule` names the deciding rule.',
+    fix: 'Run `warden policy explain` for the principal and tool, then add or change a rule in `policy.rules` if the call should be allowed.',
+  },
+  ERR_POLICY_APPROVAL_REQUIRED: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning:
+      'A policy rule requires human approval for this call and this Warden cannot hold calls for approval yet; the call was refused.',
+    fix: 'Change the rule effect to `allow` or `deny`, or wait for approvals support.',
+  },
   ERR_SESSION_UNKNOWN: {
     status: 404,
     rpc: RPC.invalidRequest,

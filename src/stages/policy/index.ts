@@ -1,0 +1,169 @@
+/**
+ * The policy stage (issue 4): authorises tools/call, prompts/get and resources/read|subscribe
+ * against the compiled policy before anything is forwarded, and filters list results down to what
+ * the principal may use. The pipeline tells it which server and name a request targets (it owns
+ * the routing tables); the stage stays pure of routing.
+ */
+import { WardenError } from '../../core/errors.js';
+import { decide } from '../../core/exchange.js';
+import type { Exchange, Principal, Stage } from '../../core/exchange.js';
+import { isRequest } from '../../core/jsonrpc.js';
+import type { PolicyConfig } from './types.js';
+import { compilePolicy } from './compile.js';
+import type { CompiledPolicy, TargetKind } from './compile.js';
+import { evaluate } from './evaluate.js';
+import type { Decision } from './evaluate.js';
+
+export { compilePolicy } from './compile.js';
+export type { CompiledPolicy, Effect, TargetKind } from './compile.js';
+export { evaluate, rolesOf, DEFAULT_DENY } from './evaluate.js';
+export type { Decision, PolicyContext } from './evaluate.js';
+
+/** A request's target as routing resolves it: server (undefined when not yet known) and name. */
+export interface PolicyTarget {
+  readonly server: string | undefined;
+  readonly name: string;
+}
+
+/** What the stage needs from the pipeline. */
+export interface PolicyHooks {
+  /** Resolves a tool/prompt name of this exchange's endpoint to its server and upstream name. */
+  resolve(ex: Exchange, kind: TargetKind, name: string): PolicyTarget | undefined;
+  /** Risk score of the exchange (from monitoring); 0 when absent. */
+  risk?(ex: Exchange): number;
+}
+
+/** Most tool annotation sets remembered from lists. */
+const MAX_HINTS = 10_000;
+
+/** The methods the stage authorises, with the kind of target each names. */
+const GUARDED: Readonly<Record<string, TargetKind>> = {
+  'tools/call': 'tool',
+  'prompts/get': 'prompt',
+  'resources/read': 'resource',
+  'resources/subscribe': 'resource',
+};
+
+/** The policy stage with the compiled policy it enforces. */
+export interface PolicyStage extends Stage {
+  readonly policy: CompiledPolicy;
+  /** Filters a list result (`tools`, `prompts`, `resources`, `resourceTemplates`) for a principal. */
+  filterList(
+    principal: Principal,
+    method: string,
+    result: Readonly<Record<string, unknown>>,
+    locate: (kind: TargetKind, item: Readonly<Record<string, unknown>>) => PolicyTarget | undefined,
+    sourceAddress?: string,
+  ): Record<string, unknown>;
+}
+
+const LIST_KEYS: Readonly<Record<string, readonly [string, TargetKind]>> = {
+  'tools/list': ['tools', 'tool'],
+  'prompts/list': ['prompts', 'prompt'],
+  'resources/list': ['resources', 'resource'],
+  'resources/templates/list': ['resourceTemplates', 'resource'],
+};
+
+/** Builds the policy stage; throws ERR_CONFIG_INVALID (with paths) on a bad policy block. */
+export function policyStage(
+  cfg: PolicyConfig,
+  servers: Readonly<Record<string, { readonly trusted?: boolean }>>,
+  hooks: PolicyHooks,
+): PolicyStage {
+  const policy = compilePolicy(cfg, Object.keys(servers));
+  const trusted = (s: string | undefined): boolean => s !== undefined && servers[s]?.trusted === true;
+  // Annotations of trusted servers' tools as last listed, for calls (bounded; oldest out first).
+  const hints = new Map<string, Readonly<Record<string, unknown>>>();
+  const remember = (server: string, tool: string, ann: Readonly<Record<string, unknown>>): void => {
+    const k = `${server}\0${tool}`;
+    hints.delete(k);
+    if (hints.size >= MAX_HINTS) {
+      const oldest = hints.keys().next();
+      if (oldest.done !== true) hints.delete(oldest.value);
+    }
+    hints.set(k, ann);
+  };
+
+  function refuse(ex: Exchange, d: Decision): never {
+    const code = d.effect === 'approve' ? 'ERR_POLICY_APPROVAL_REQUIRED' : 'ERR_POLICY_DENIED';
+    decide(ex, { stage: 'policy', decision: 'deny', rule: d.rule, code });
+    throw new WardenError(code, `Denied by policy: ${d.reason}`, { data: { rule: d.rule } });
+  }
+
+  return {
+    name: 'policy',
+    policy,
+    request(ex) {
+      const msg = ex.message;
+      if (!isRequest(msg)) return;
+      const kind = GUARDED[msg.method];
+      if (kind === undefined) return;
+      const p = msg.params;
+      const raw = kind === 'resource' ? p?.uri : p?.name;
+      // A request without a usable name is refused by routing; policy still never lets it pass.
+      const target =
+        typeof raw !== 'string'
+          ? undefined
+          : kind === 'resource'
+            ? { server: ex.endpointServer, name: raw }
+            : hooks.resolve(ex, kind, raw);
+      if (target === undefined)
+        refuse(ex, { effect: 'deny', rule: 'default-deny', reason: `no such ${kind} on this endpoint` });
+      const args = kind === 'tool' ? p?.arguments : undefined;
+      const d = evaluate(policy, {
+        principal: ex.principal,
+        kind,
+        server: target.server,
+        name: target.name,
+        arguments:
+          args !== null && typeof args === 'object' && !Array.isArray(args)
+            ? (args as Record<string, unknown>)
+            : {},
+        annotations:
+          kind === 'tool' && trusted(target.server)
+            ? hints.get(`${target.server ?? ''}\0${target.name}`)
+            : undefined,
+        trusted: trusted(target.server),
+        sourceAddress: ex.http?.remoteAddress,
+        risk: hooks.risk?.(ex) ?? 0,
+      });
+      if (d.effect !== 'allow') refuse(ex, d);
+      decide(ex, { stage: 'policy', decision: 'allow', rule: d.rule });
+    },
+    filterList(principal, method, result, locate, sourceAddress) {
+      const spec = LIST_KEYS[method];
+      const items = spec === undefined ? undefined : result[spec[0]];
+      if (spec === undefined || !Array.isArray(items)) return { ...result };
+      const [key, kind] = spec;
+      const kept = items.filter((it: unknown) => {
+        if (it === null || typeof it !== 'object') return false;
+        const item = it as Record<string, unknown>;
+        const t = locate(kind, item);
+        if (t === undefined) return false;
+        const ann = item.annotations;
+        if (
+          kind === 'tool' &&
+          t.server !== undefined &&
+          trusted(t.server) &&
+          ann !== null &&
+          typeof ann === 'object'
+        )
+          remember(t.server, t.name, ann as Record<string, unknown>);
+        // Visibility: what some call could be allowed (or approved); argument checks wait for the call.
+        return (
+          evaluate(policy, {
+            principal,
+            kind,
+            server: t.server,
+            name: t.name,
+            annotations:
+              ann !== null && typeof ann === 'object' ? (ann as Record<string, unknown>) : undefined,
+            trusted: trusted(t.server),
+            sourceAddress,
+          }).effect !== 'deny'
+        );
+      });
+      return { ...result, [key]: kept };
+    },
+  };
+}
