@@ -151,6 +151,7 @@ export function createPipeline(
     cfg.policy === undefined
       ? undefined
       : policyStage(cfg.policy, cfg.servers, {
+          elevatedRoles: (key) => elevations.activeRoles(key),
           resolve: (ex, kind, name) => {
             const ep = endpoints.get(ex.endpoint);
             if (ex.endpointServer !== undefined) return { server: ex.endpointServer, name };

@@ -33,6 +33,11 @@ export interface PolicyContext {
   readonly now?: number | undefined;
   /** Risk score from monitoring; 0 when absent. */
   readonly risk?: number | undefined;
+  /**
+   * Roles granted just in time (elevation), not lapsed: each counts as a token role and, when it
+   * names a Warden role, as that role.
+   */
+  readonly elevated?: readonly string[] | undefined;
 }
 
 /** A policy decision. */
@@ -64,11 +69,21 @@ function roleHolds(r: CompiledRole, p: Principal): boolean {
   );
 }
 
-/** The roles and applicable rules of a principal under a policy (cached per principal object). */
-export function viewOf(policy: CompiledPolicy, p: Principal): PrincipalView {
-  let v = policy.principalCache.get(p);
+/**
+ * The roles and applicable rules of a principal under a policy: cached per principal object, except
+ * while it holds elevated roles (those come and go with the clock, so they are derived each time).
+ */
+export function viewOf(
+  policy: CompiledPolicy,
+  p: Principal,
+  elevated: readonly string[] = [],
+): PrincipalView {
+  let v = elevated.length === 0 ? policy.principalCache.get(p) : undefined;
   if (v === undefined) {
-    const roles = new Set(policy.roles.filter((r) => roleHolds(r, p)).map((r) => r.name));
+    const who = elevated.length === 0 ? p : { ...p, roles: [...p.roles, ...elevated] };
+    const roles = new Set(policy.roles.filter((r) => roleHolds(r, who)).map((r) => r.name));
+    const known = new Set(policy.roles.map((r) => r.name));
+    for (const e of elevated) if (known.has(e)) roles.add(e);
     const w = policy.byWho;
     const picked = new Set<CompiledRule>(w.anyone);
     for (const r of roles) for (const rule of w.byRole.get(r) ?? []) picked.add(rule);
@@ -86,21 +101,25 @@ export function viewOf(policy: CompiledPolicy, p: Principal): PrincipalView {
         }
     }
     v = { roles, rules, byServer, anyServer };
-    policy.principalCache.set(p, v);
+    if (elevated.length === 0) policy.principalCache.set(p, v);
   }
   return v;
 }
 
-/** The Warden roles a principal holds under a policy. */
-export function rolesOf(policy: CompiledPolicy, p: Principal): ReadonlySet<string> {
-  return viewOf(policy, p).roles;
+/** The Warden roles a principal holds under a policy (with any elevated roles). */
+export function rolesOf(
+  policy: CompiledPolicy,
+  p: Principal,
+  elevated?: readonly string[],
+): ReadonlySet<string> {
+  return viewOf(policy, p, elevated).roles;
 }
 
 const RANK: Readonly<Record<Effect, number>> = { allow: 1, approve: 2, deny: 3 };
 
 /** Evaluates a context against a compiled policy. */
 export function evaluate(policy: CompiledPolicy, ctx: PolicyContext): Decision {
-  const view = viewOf(policy, ctx.principal);
+  const view = viewOf(policy, ctx.principal, ctx.elevated);
   const name = ctx.name.normalize('NFC');
   let folded: string | undefined;
   const facts: ConditionFacts = {

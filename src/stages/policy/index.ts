@@ -31,6 +31,8 @@ export interface PolicyHooks {
   resolve(ex: Exchange, kind: TargetKind, name: string): PolicyTarget | undefined;
   /** Risk score of the exchange (from monitoring); 0 when absent. */
   risk?(ex: Exchange): number;
+  /** Roles granted to a principal just in time and not lapsed (by principal key). */
+  elevatedRoles?(principalKey: string): readonly string[];
 }
 
 /** Most tool annotation sets remembered from lists. */
@@ -126,6 +128,7 @@ export function policyStage(
         trusted: trusted(target.server),
         sourceAddress: ex.http?.remoteAddress,
         risk: hooks.risk?.(ex) ?? 0,
+        elevated: hooks.elevatedRoles?.(ex.principal.key),
       });
       if (d.effect !== 'allow') refuse(ex, d);
       decide(ex, { stage: 'policy', decision: 'allow', rule: d.rule });
@@ -135,6 +138,7 @@ export function policyStage(
       const items = spec === undefined ? undefined : result[spec[0]];
       if (spec === undefined || !Array.isArray(items)) return { ...result };
       const [key, kind] = spec;
+      const elevated = hooks.elevatedRoles?.(principal.key);
       const kept = items.filter((it: unknown) => {
         if (it === null || typeof it !== 'object') return false;
         const item = it as Record<string, unknown>;
@@ -160,6 +164,7 @@ export function policyStage(
               ann !== null && typeof ann === 'object' ? (ann as Record<string, unknown>) : undefined,
             trusted: trusted(t.server),
             sourceAddress,
+            elevated,
           }).effect !== 'deny'
         );
       });

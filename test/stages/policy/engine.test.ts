@@ -329,6 +329,23 @@ describe('policy compiler: refusals with paths', () => {
   });
 });
 
+describe('policy evaluator: elevated roles', () => {
+  const pol = build(base);
+  it('an elevated Warden role or token role grants while held, and is not cached after it lapses', () => {
+    const dave = principal('dave');
+    const c = ctx(dave, { name: 'read_note' });
+    expect(evaluate(pol, c).effect).toBe('deny');
+    expect(evaluate(pol, { ...c, elevated: ['reader'] })).toMatchObject({
+      effect: 'allow',
+      rule: 'read-notes',
+    });
+    expect(evaluate(pol, { ...c, elevated: ['ops'] })).toMatchObject({ effect: 'allow', rule: 'ops-all' });
+    expect(evaluate(pol, { ...c, elevated: ['nobody'] }).effect).toBe('deny');
+    expect(evaluate(pol, { ...c, elevated: [] }).effect).toBe('deny');
+    expect(evaluate(pol, c).effect).toBe('deny');
+  });
+});
+
 describe('policy evaluator: conditions and annotations', () => {
   const at = (hhmm: string): number => Date.parse(`2026-06-01T${hhmm}:00Z`);
   const pol = build({

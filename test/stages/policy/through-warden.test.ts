@@ -206,6 +206,31 @@ describe('policy through a running Warden', () => {
     expect(calls(beta).length).toBe(before);
   });
 
+  it('a just-in-time role (elevation) grants while active and is gone once it lapses', async () => {
+    const carl = await client('carl', {}, '/mcp');
+    const key = `${issuer.url}|carl`;
+    expect(toolNames((await carl('tools/list')).json)).toEqual([]);
+    const e = warden.pipeline.elevations.request(key, 'ops', 2, 'incident 42');
+    warden.pipeline.elevations.decide(e.id, 'approve', `${issuer.url}|approver`);
+    expect(warden.pipeline.elevations.activeRoles(key)).toEqual(['ops']);
+    const before = calls(beta).length;
+    expect(toolNames((await carl('tools/list')).json).sort()).toEqual(['alpha__echo', 'beta__echo']);
+    const ok = await carl('tools/call', { name: 'beta__echo', arguments: { text: 'hi' } });
+    expect(ok.status).toBe(200);
+    expect(calls(beta).length).toBe(before + 1);
+    // The grant lapses by itself (2 s): the same principal and session are back to default deny.
+    await expect
+      .poll(() => warden.pipeline.elevations.activeRoles(key), { timeout: 10_000, interval: 100 })
+      .toEqual([]);
+    const after = await carl('tools/call', { name: 'beta__echo', arguments: { text: 'hi' } });
+    expect(after.status).toBe(403);
+    expect((after.json as { error: { data: Record<string, unknown> } }).error.data).toMatchObject({
+      code: 'ERR_POLICY_DENIED',
+      rule: 'default-deny',
+    });
+    expect(calls(beta).length).toBe(before + 1);
+  });
+
   it('a bad policy block stops start-up with ERR_CONFIG_INVALID naming the path', async () => {
     await expect(
       startTestWarden({
