@@ -62,6 +62,20 @@ const trusted = z.boolean().optional().meta({
     "Whether this server's tool annotations (`readOnlyHint`…) are believed by policy rules that would allow on them. Untrusted hints can only narrow a rule. Default false.",
 });
 
+const allow = z
+  .strictObject({
+    sampling: z.boolean().default(true).meta({
+      description:
+        'Let this server send `sampling/createMessage` to the client. False: Warden answers it with ERR_SERVER_REQUEST_REFUSED.',
+    }),
+    elicitation: z.boolean().default(true).meta({
+      description:
+        'Let this server send `elicitation/create` to the client. False: Warden answers it with ERR_SERVER_REQUEST_REFUSED. Form elicitations asking for passwords, keys, tokens or secrets are refused either way.',
+    }),
+  })
+  .prefault({})
+  .meta({ description: 'Server→client requests this server may send through Warden.' });
+
 const protocol = z.enum(['auto', 'legacy', 'modern']).default('auto').meta({
   description:
     'Protocol era spoken to the upstream. `auto`: the session era (initialize) when the server accepts it, else 2026-07-28 after server/discover. `legacy`: initialize only. `modern`: 2026-07-28 only (per-request metadata, no session).',
@@ -141,6 +155,7 @@ const stdioServer = z
     }),
     protocol,
     timeouts,
+    allow,
     trusted,
     sandbox: sandbox.optional(),
   })
@@ -239,6 +254,7 @@ const httpServer = z
     url: z.url({ protocol: /^https?$/ }).meta({ description: 'The upstream Streamable HTTP MCP endpoint.' }),
     protocol,
     timeouts,
+    allow,
     trusted,
     auth: upstreamAuth,
     tls: upstreamTls,
@@ -605,6 +621,19 @@ export const configSchema = z
       })
       .prefault({})
       .meta({ description: 'Admin API listener: approvals and just-in-time elevation.' }),
+    validation: z
+      .strictObject({
+        input: z.boolean().default(true).meta({
+          description:
+            "Validate `tools/call` arguments against the tool's `inputSchema` (JSON Schema 2020-12) before forwarding; a failure is an `isError` result and the call is not forwarded.",
+        }),
+        output: z.boolean().default(true).meta({
+          description:
+            "Validate a tool result's `structuredContent` against the tool's `outputSchema`; a mismatch replaces the result with an `isError` result.",
+        }),
+      })
+      .prefault({})
+      .meta({ description: 'Tool schema validation.' }),
     audit: z
       .strictObject({
         file: z

@@ -322,6 +322,13 @@ export const ERRORS = {
       'The request needs a feature that cannot be bridged between the client and upstream protocol eras.',
     fix: 'See docs/protocol.md for what is bridged between the 2025 and 2026 eras.',
   },
+  ERR_SERVER_REQUEST_REFUSED: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning:
+      "An upstream's request to the client (sampling or elicitation) was answered with this error by Warden and never reached the client: the server's `allow` settings forbid it, or a form elicitation asked for a password, key, token or other secret.",
+    fix: 'Set `servers.<name>.allow.sampling` / `allow.elicitation` if the server should reach the user; secrets must be asked for with a URL-mode elicitation, never a form.',
+  },
   ERR_UPSTREAM_SANDBOX: {
     status: 500,
     rpc: RPC.internalError,

@@ -14,12 +14,14 @@ import type {
   JsonRpcResult,
   Params,
 } from '../core/jsonrpc.js';
-import { methodNotFound, resultResponse } from '../core/jsonrpc.js';
+import { isRequest, methodNotFound, resultResponse } from '../core/jsonrpc.js';
 import { CAPABILITY_FOR, META, metaOf } from '../core/protocol.js';
 import { MRTR_METHODS } from './mrtr.js';
 import { templateMatcher } from './template.js';
 import type { TemplateMatcher } from './template.js';
 import type { ClientSession } from './session.js';
+import { verifyServerRequest } from '../stages/server-requests/index.js';
+import { callTool, learnTools } from './tool-call.js';
 import type { Upstreams } from './upstreams.js';
 
 /** Most pages Warden follows when it gathers a list from one upstream for the aggregate. */
@@ -82,6 +84,7 @@ async function bridgeInputRequired(
       for (const [key, ask] of Object.entries(asks as Record<string, unknown>)) {
         const a = ask as { method?: unknown; params?: unknown };
         if (typeof a.method !== 'string') continue;
+        verifyServerRequest(server, up.allowOf(server), a.method, a.params as Params | undefined);
         const need = CAPABILITY_FOR[a.method];
         if (need === undefined || session.hello.capabilities[need] === undefined) {
           throw new WardenError(
@@ -158,7 +161,10 @@ export async function forward(
         lease.upstream.request(req.method, upParams, {
           timeoutMs: up.requestTimeout(server),
           signal,
-          onMessage,
+          // A forbidden server request is answered here and never becomes an input request.
+          onMessage: (m) => {
+            if (!isRequest(m) || !session.refuseServerRequest(server, m, lease)) onMessage(m);
+          },
         }),
     );
   }
@@ -291,7 +297,10 @@ async function dispatchAggregate(
         req,
         'tools',
         'tools',
-        (s, t) => renamed(t, session.tools.add.bind(session.tools), s),
+        (s, t) => {
+          session.toolSchemas.learn(s, [t], false);
+          return renamed(t, session.tools.add.bind(session.tools), s);
+        },
         route,
       );
     case 'prompts/list':
@@ -347,7 +356,9 @@ async function dispatchAggregate(
         typeof params?.name === 'string' ? table.resolve(params.name, session.serverSet) : undefined;
       if (target === undefined)
         throw unknownName(req.method === 'tools/call' ? 'tool' : 'prompt', params?.name);
-      return forward(up, session, target.server, req, { ...params, name: target.name }, route);
+      const p = { ...params, name: target.name };
+      if (req.method === 'tools/call') return callTool(up, session, target.server, req, p, route, forward);
+      return forward(up, session, target.server, req, p, route);
     }
     case 'resources/read':
     case 'resources/subscribe':
@@ -393,5 +404,8 @@ export async function dispatch(
   if (session.aggregate) return dispatchAggregate(up, session, req, params, route);
   const server = session.servers[0];
   if (server === undefined) throw new WardenError('ERR_TRANSPORT_NOT_FOUND');
-  return forward(up, session, server, req, params, route);
+  if (req.method === 'tools/call') return callTool(up, session, server, req, params, route, forward);
+  const res = await forward(up, session, server, req, params, route);
+  if (req.method === 'tools/list') learnTools(session, server, params, res);
+  return res;
 }

@@ -5,7 +5,8 @@
  */
 import type { ClientChannel, ClientSink } from '../core/channel.js';
 import { Canceller } from '../core/cancel.js';
-import { WardenError } from '../core/errors.js';
+import { WardenError, toWardenError } from '../core/errors.js';
+import { toJsonRpcError } from '../core/mapper.js';
 import { CAPABILITY_FOR } from '../core/protocol.js';
 import type { Principal } from '../core/exchange.js';
 import type {
@@ -20,6 +21,9 @@ import type { Era } from '../core/protocol.js';
 import { idKey } from '../transport/upstream.js';
 import type { ClientHello, UpstreamInfo } from '../transport/upstream.js';
 import type { CallerCredential } from '../stages/credentials/index.js';
+import { verifyServerRequest } from '../stages/server-requests/index.js';
+import { SeenToolSchemas } from '../stages/validate/index.js';
+import type { ToolSchemas } from '../stages/validate/index.js';
 import { MrtrBridge } from './mrtr.js';
 import { NameTable } from './naming.js';
 import type { TemplateMatcher } from './template.js';
@@ -82,6 +86,8 @@ export class ClientSession implements LeaseListener {
   readonly mrtr: MrtrBridge | undefined;
   /** Resource URI → owning server (aggregate endpoint). */
   readonly resourceOwner = new Map<string, string>();
+  /** Tool schemas by server, as this session saw them listed (tools/call validation). */
+  readonly toolSchemas: ToolSchemas = new SeenToolSchemas();
   /** Server → compiled URI-template matchers (aggregate endpoint). */
   readonly templateMatchers = new Map<string, TemplateMatcher[]>();
   private readonly leases = new Map<string, Lease>();
@@ -188,6 +194,8 @@ export class ClientSession implements LeaseListener {
     // A private connection that failed stays failed for this session; a shared one is restarted
     // for whoever leases it next, this session included.
     if (err !== undefined && !shared) this.dead.set(server, err);
+    // A restarted server may list different tools.
+    this.toolSchemas.forget(server);
     for (const [k, r] of this.serverRequests) if (r.server === server) this.serverRequests.delete(k);
   }
 
@@ -203,6 +211,7 @@ export class ClientSession implements LeaseListener {
         void lease.upstream.respond({ jsonrpc: '2.0', id: msg.id, result: {} }).catch(() => undefined);
         return;
       }
+      if (this.refuseServerRequest(server, msg, lease)) return;
       const need = CAPABILITY_FOR[msg.method];
       if (need !== undefined && this.hello.capabilities[need] === undefined) {
         // A shared upstream was told Warden can relay this; this client said it cannot answer it.
@@ -222,6 +231,8 @@ export class ClientSession implements LeaseListener {
       const dsId = `w${this.nextServerRequest++}`;
       this.serverRequests.set(dsId, { server, upstreamId: msg.id, lease });
       out = { ...msg, id: dsId };
+    } else if ('method' in msg && msg.method === 'notifications/tools/list_changed') {
+      this.toolSchemas.forget(server);
     } else if ('method' in msg && msg.method === 'notifications/cancelled') {
       const upId = msg.params?.requestId;
       for (const [dsId, r] of this.serverRequests) {
@@ -235,6 +246,20 @@ export class ClientSession implements LeaseListener {
     if (final === undefined) return;
     if (channel?.open === true) channel.send(final);
     else this.sink?.push(final);
+  }
+
+  /**
+   * Answers a server→client request that the server's `allow` settings or the secret-form rule
+   * forbid with ERR_SERVER_REQUEST_REFUSED, so it never reaches the client; true when refused.
+   */
+  refuseServerRequest(server: string, msg: JsonRpcRequest, lease: Lease): boolean {
+    try {
+      verifyServerRequest(server, this.upstreams.allowOf(server), msg.method, msg.params);
+      return false;
+    } catch (err) {
+      void lease.upstream.respond(toJsonRpcError(toWardenError(err), msg.id)).catch(() => undefined);
+      return true;
+    }
   }
 
   /**

@@ -13,6 +13,9 @@ import type { ServerConfig, StdioServerConfig } from '../config/schema.js';
 import { isSecretRef } from '../config/load.js';
 import type { Compiled } from '../config/compile.js';
 import type { CallerCredential, CredentialBroker } from '../stages/credentials/index.js';
+import type { ServerRequestAllow } from '../stages/server-requests/index.js';
+import { createToolValidation } from '../stages/validate/index.js';
+import type { ToolValidation } from '../stages/validate/index.js';
 import type { SecretValues } from '../secrets/index.js';
 import { HttpUpstream } from '../transport/upstream-http.js';
 import { loadUpstreamTls } from '../transport/upstream-tls.js';
@@ -134,6 +137,18 @@ export class Upstreams {
         }
       }
     }
+  }
+
+  private validationValue: ToolValidation | undefined;
+
+  /** Tool schema validation (config `validation`), built on first use. */
+  get validation(): ToolValidation {
+    return (this.validationValue ??= createToolValidation(this.compiled.config.validation, this.log));
+  }
+
+  /** Server→client requests `server` may send (config `servers.<name>.allow`). */
+  allowOf(server: string): ServerRequestAllow {
+    return this.compiled.config.servers[server]?.allow ?? { sampling: true, elicitation: true };
   }
 
   /** Names of the configured servers. */

@@ -85,6 +85,7 @@ describe('defaults', () => {
       share: 'session',
       protocol: 'auto',
       timeouts: { connectMs: 10_000, requestMs: 60_000 },
+      allow: { sampling: true, elicitation: true },
     });
     const remote = c.servers.remote!;
     expect(isStdioServer(remote)).toBe(false);
@@ -92,6 +93,7 @@ describe('defaults', () => {
       url: 'https://mcp.example.com/mcp',
       protocol: 'auto',
       timeouts: { connectMs: 10_000, requestMs: 60_000 },
+      allow: { sampling: true, elicitation: true },
       auth: { type: 'none' },
       tls: { pinSha256: [] },
     });
