@@ -222,30 +222,26 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'policy:default-deny',
     level: 'M',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary: 'what no rule allows is denied, with a coded reason naming the rule set.',
   },
   {
     id: 'policy:list-filter',
     level: 'M',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary: '`tools/list`, `prompts/list`, `resources/list` show only what the principal may use.',
   },
   {
     id: 'policy:arguments',
     level: 'M',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary:
       'per-tool argument constraints (allowed values, patterns, path prefixes, URL hosts, numeric ranges) checked before forwarding.',
   },
   {
     id: 'policy:annotations-untrusted',
     level: 'M',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary:
       'tool annotations (`readOnlyHint`…) never relax policy unless the upstream is marked trusted. MCP tools.',
   },
@@ -260,53 +256,46 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'policy:jit-elevation',
     level: 'S',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary: 'time-bound elevated roles granted on approval, expiring by themselves.',
   },
   {
     id: 'policy:conditional',
     level: 'S',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary: 'conditions on time, source address, client id, tenant and risk score (from anomaly detection).',
   },
   {
     id: 'policy:input-schema',
     level: 'M',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary:
       'arguments are validated against the pinned `inputSchema`; failures return an `isError: true` result.',
   },
   {
     id: 'policy:output-schema',
     level: 'S',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary: '`structuredContent` is validated against `outputSchema`.',
   },
   {
     id: 'policy:sampling-elicitation',
     level: 'S',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary:
       'server-initiated sampling and elicitation are allowed per upstream; form-mode elicitation asking for passwords, keys or tokens is blocked.',
   },
   {
     id: 'limits:rate',
     level: 'M',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary:
       'rate limits per principal, per tool, per upstream and global; denials carry `Retry-After` and a readable JSON-RPC error.',
   },
   {
     id: 'limits:concurrency',
     level: 'S',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary: 'in-flight caps per principal and per upstream; upstream timeouts; budgets per day.',
   },
   {
@@ -572,8 +561,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'stdio:sandbox',
     level: 'S',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary:
       'optional sandbox profile (no network, read-only file system except allowed paths, resource limits) using a real isolation tool available on the host.',
   },

@@ -79,7 +79,7 @@ function retryAfter(h: Headers): number {
 }
 
 describe('limits through a running Warden', () => {
-  it('rate: call N+1 → 429, Retry-After, ERR_LIMIT_RATE (-31003, data.limit) in both eras; the upstream saw only N', async () => {
+  it('[limits:rate] rate: call N+1 → 429, Retry-After, ERR_LIMIT_RATE (-31003, data.limit) in both eras; the upstream saw only N', async () => {
     const { url, up, audit } = await setup({ rate: { perTool: { points: 2, durationSec: 60 } } });
     const sid = await openSession(url, EP);
     expect((await rpc(url, EP, sid, echo(2))).status).toBe(200);
@@ -106,7 +106,7 @@ describe('limits through a running Warden', () => {
     expect(denied.map((r) => r.outcome)).toEqual(['denied', 'denied']);
   });
 
-  it('concurrency: a second call while the first is in flight → 429 ERR_LIMIT_CONCURRENCY; released when the first ends', async () => {
+  it('[limits:concurrency] concurrency: a second call while the first is in flight → 429 ERR_LIMIT_CONCURRENCY; released when the first ends', async () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const { url, up } = await setup(
@@ -131,7 +131,7 @@ describe('limits through a running Warden', () => {
     expect(calls(up)).toBe(2);
   });
 
-  it('daily budget: tools/call over the budget → 429 ERR_LIMIT_BUDGET with Retry-After up to the reset; the upstream saw only the budget', async () => {
+  it('[limits:concurrency] daily budget: tools/call over the budget → 429 ERR_LIMIT_BUDGET with Retry-After up to the reset; the upstream saw only the budget', async () => {
     const { url, up } = await setup({ dailyBudget: { perPrincipal: 2 } });
     const sid = await openSession(url, EP);
     expect((await rpc(url, EP, sid, echo(2))).status).toBe(200);
@@ -148,7 +148,7 @@ describe('limits through a running Warden', () => {
     expect(calls(up)).toBe(2);
   });
 
-  it('two principals with real tokens have separate counters', async () => {
+  it('[limits:rate] two principals with real tokens have separate counters', async () => {
     const issuer = await startTestIssuer();
     cleanup.push(() => issuer.close());
     const { url, up } = await setup(

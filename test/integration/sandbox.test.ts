@@ -104,7 +104,7 @@ const listNotes = {
 
 describe('sandboxed stdio servers through Warden', () => {
   it.skipIf(why !== undefined)(
-    `the notes server works under the strict profile, in its own network namespace, and the spawn log shows the bwrap command${why === undefined ? '' : ` (skipped: ${why})`}`,
+    `[stdio:sandbox] [stdio:logged] the notes server works under the strict profile, in its own network namespace, and the spawn log shows the bwrap command${why === undefined ? '' : ` (skipped: ${why})`}`,
     async () => {
       const notesDir = mkdtempSync(path.join(tmpdir(), 'warden-sandbox-notes-'));
       const lines: Line[] = [];

@@ -93,7 +93,7 @@ afterAll(async () => {
 });
 
 describe('input schema', () => {
-  it('invalid arguments → isError result with the reason; the upstream receives no tools/call; valid ones pass', async () => {
+  it('[policy:input-schema] invalid arguments → isError result with the reason; the upstream receives no tools/call; valid ones pass', async () => {
     const sid = await openSession(base, '/mcp/sch');
     // No tools/list first: Warden lists the server's tools itself to learn the schema.
     const bad = await callTool('/mcp/sch', sid, 2, 'count', { count: 0 });
@@ -150,7 +150,7 @@ describe('input schema', () => {
 });
 
 describe('output schema', () => {
-  it('structuredContent that does not match the outputSchema is withheld as an isError result', async () => {
+  it('[policy:output-schema] structuredContent that does not match the outputSchema is withheld as an isError result', async () => {
     const sid = await openSession(base, '/mcp/sch');
     const before = calls('sch', 'count');
     const r = await callTool('/mcp/sch', sid, 2, 'count', { count: 5, mode: 'bad-output' });
@@ -235,7 +235,7 @@ describe('server→client requests', () => {
     requestedSchema: { type: 'object', properties },
   });
 
-  it('sampling from a server with allow.sampling false is answered with an error and never reaches the client', async () => {
+  it('[policy:sampling-elicitation] sampling from a server with allow.sampling false is answered with an error and never reaches the client', async () => {
     const sid = await openSession(base, '/mcp/nos');
     const msgs = await ask('/mcp/nos', sid, 2, 'sampling/createMessage', SAMPLE);
     expect(msgs.filter((m) => m.method !== undefined)).toEqual([]);
@@ -252,7 +252,7 @@ describe('server→client requests', () => {
     expect(elicit.at(-1)?.result?.content[0]?.text).toContain("server 'nos' may not request elicitation");
   });
 
-  it('a form elicitation asking for a password or API key is refused even where elicitation is allowed', async () => {
+  it('[policy:sampling-elicitation] a form elicitation asking for a password or API key is refused even where elicitation is allowed', async () => {
     const sid = await openSession(base, '/mcp/sch');
     for (const [i, props] of [
       { user: { type: 'string' }, pw: { type: 'string', format: 'password' } },

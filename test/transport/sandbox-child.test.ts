@@ -103,7 +103,7 @@ describe('strict sandbox, real child', () => {
   });
 
   it.skipIf(why !== undefined)(
-    `network refused, writes outside refused, host file invisible, write inside works${why === undefined ? '' : ` (skipped: ${why})`}`,
+    `[stdio:sandbox] network refused, writes outside refused, host file invisible, write inside works${why === undefined ? '' : ` (skipped: ${why})`}`,
     async () => {
       const plan = planSandbox(
         'probe',
@@ -132,7 +132,7 @@ describe('strict sandbox, real child', () => {
     },
   );
 
-  it.skipIf(why !== undefined)('a read-only path cannot be written (EROFS)', async () => {
+  it.skipIf(why !== undefined)('[stdio:sandbox] a read-only path cannot be written (EROFS)', async () => {
     const plan = planSandbox(
       'probe',
       { ...base, readablePaths: [work] },
@@ -148,7 +148,7 @@ describe('strict sandbox, real child', () => {
   });
 
   it.skipIf(why !== undefined)(
-    'limits are applied inside (/proc/self/limits) and the memory limit refuses a larger allocation',
+    '[stdio:sandbox] limits are applied inside (/proc/self/limits) and the memory limit refuses a larger allocation',
     async () => {
       const plan = planSandbox(
         'probe',

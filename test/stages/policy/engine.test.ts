@@ -133,7 +133,7 @@ describe('policy evaluator: decisions', () => {
     expect(d.reason).not.toBe('');
   });
 
-  it('an empty policy denies everything', () => {
+  it('[policy:default-deny] an empty policy denies everything', () => {
     expect(evaluate(build({}), ctx(bob, { name: 'anything' }))).toMatchObject({
       effect: 'deny',
       rule: 'default-deny',
@@ -223,7 +223,7 @@ describe('policy evaluator: argument constraints', () => {
     ['not a string', ['/srv/data/x']],
     ['missing', undefined],
   ];
-  it.each(traversal)('path: %s is refused', (_t, p) => {
+  it.each(traversal)('[policy:arguments] path: %s is refused', (_t, p) => {
     const d = write(p === undefined ? {} : { path: p });
     expect(d).toMatchObject({ effect: 'deny', rule: 'default-deny' });
     expect(d.reason).toMatch(/^rule files-write would allow it but argument path/);
@@ -370,7 +370,7 @@ describe('policy evaluator: conditions and annotations', () => {
       { id: 'no-destroy', effect: 'deny', tools: ['*'], annotations: { destructiveHint: true } },
     ],
   });
-  it('time window in a time zone (Paris is UTC+2 in June), wrapping past midnight', () => {
+  it('[policy:conditional] time window in a time zone (Paris is UTC+2 in June), wrapping past midnight', () => {
     expect(evaluate(pol, ctx(alice, { name: 't', now: at('07:30') })).effect).toBe('allow');
     expect(evaluate(pol, ctx(alice, { name: 't', now: at('06:59') })).effect).toBe('deny');
     expect(evaluate(pol, ctx(alice, { name: 't', now: at('15:00') })).effect).toBe('deny');
@@ -378,7 +378,7 @@ describe('policy evaluator: conditions and annotations', () => {
     expect(evaluate(pol, ctx(alice, { name: 'n', now: at('05:59') })).effect).toBe('allow');
     expect(evaluate(pol, ctx(alice, { name: 'n', now: at('12:00') })).effect).toBe('deny');
   });
-  it('source CIDR: IPv4, IPv4-mapped IPv6, IPv6; unknown address fails allow and satisfies deny', () => {
+  it('[policy:conditional] source CIDR: IPv4, IPv4-mapped IPv6, IPv6; unknown address fails allow and satisfies deny', () => {
     expect(evaluate(pol, ctx(alice, { name: 'lan', sourceAddress: '10.1.2.3' })).effect).toBe('allow');
     expect(evaluate(pol, ctx(alice, { name: 'lan', sourceAddress: '::ffff:10.1.2.3' })).effect).toBe('allow');
     expect(evaluate(pol, ctx(alice, { name: 'lan', sourceAddress: '::1' })).effect).toBe('allow');
@@ -388,7 +388,7 @@ describe('policy evaluator: conditions and annotations', () => {
     expect(evaluate(pol, ctx(alice, { name: 'x', sourceAddress: '192.168.1.1' })).rule).toBe('lan-deny');
     expect(evaluate(pol, ctx(alice, { name: 'x' })).rule).toBe('lan-deny');
   });
-  it('risk score, client id and tenant', () => {
+  it('[policy:conditional] risk score, client id and tenant', () => {
     const p = principal('z', { clientId: 'app', tenant: 'T' });
     expect(evaluate(pol, ctx(p, { name: 'risky' })).effect).toBe('allow');
     expect(evaluate(pol, ctx(p, { name: 'risky', risk: 50 })).effect).toBe('allow');
@@ -398,7 +398,7 @@ describe('policy evaluator: conditions and annotations', () => {
     ).toBe('deny');
     expect(evaluate(pol, ctx(principal('z', { tenant: 'T' }), { name: 'risky' })).effect).toBe('deny');
   });
-  it('annotations relax a rule only for a trusted server; they always narrow', () => {
+  it('[policy:annotations-untrusted] annotations relax a rule only for a trusted server; they always narrow', () => {
     const ro = { readOnlyHint: true };
     expect(evaluate(pol, ctx(alice, { name: 'read', annotations: ro })).effect).toBe('deny');
     expect(evaluate(pol, ctx(alice, { name: 'read', annotations: ro, trusted: false })).effect).toBe('deny');

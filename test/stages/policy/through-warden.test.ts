@@ -75,7 +75,7 @@ function toolNames(json: unknown): string[] {
 }
 
 describe('policy through a running Warden', () => {
-  it('tools/list on /mcp shows each principal only what it may use', async () => {
+  it('[policy:list-filter] tools/list on /mcp shows each principal only what it may use', async () => {
     const alice = await client('alice', { roles: ['reader'] }, '/mcp');
     const bob = await client('bob', { groups: ['ops'] }, '/mcp');
     const eve = await client('eve', {}, '/mcp');
@@ -85,14 +85,14 @@ describe('policy through a running Warden', () => {
     expect(toolNames((await eve('tools/list')).json)).toEqual([]);
   });
 
-  it('tools/list on a single-server endpoint is filtered too', async () => {
+  it('[policy:list-filter] tools/list on a single-server endpoint is filtered too', async () => {
     const alice = await client('alice', { roles: ['reader'] }, '/mcp/beta');
     const list = await alice('tools/list');
     expect(list.status).toBe(200);
     expect(toolNames(list.json)).toEqual([]);
   });
 
-  it('a call no rule allows is refused with 403 ERR_POLICY_DENIED naming default-deny; the upstream sees nothing', async () => {
+  it('[policy:default-deny] a call no rule allows is refused with 403 ERR_POLICY_DENIED naming default-deny; the upstream sees nothing', async () => {
     const before = calls(beta).length;
     const alice = await client('alice', { roles: ['reader'] }, '/mcp');
     const res = await alice('tools/call', { name: 'beta__echo', arguments: { text: 'hi' } });
@@ -117,7 +117,7 @@ describe('policy through a running Warden', () => {
     ['string too long', { path: '/srv/data/a', text: 'x'.repeat(17) }],
     ['required argument missing', { text: 'hi' }],
   ];
-  it.each(bad)('argument refusal: %s → 403, never forwarded', async (_t, args) => {
+  it.each(bad)('[policy:arguments] argument refusal: %s → 403, never forwarded', async (_t, args) => {
     const before = calls(alpha).length;
     const alice = await client('alice', { roles: ['reader'] }, '/mcp/alpha');
     const res = await alice('tools/call', { name: 'echo', arguments: args });
@@ -206,7 +206,7 @@ describe('policy through a running Warden', () => {
     expect(calls(beta).length).toBe(before);
   });
 
-  it('a just-in-time role (elevation) grants while active and is gone once it lapses', async () => {
+  it('[policy:jit-elevation] a just-in-time role (elevation) grants while active and is gone once it lapses', async () => {
     const carl = await client('carl', {}, '/mcp');
     const key = `${issuer.url}|carl`;
     expect(toolNames((await carl('tools/list')).json)).toEqual([]);
