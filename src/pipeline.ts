@@ -152,6 +152,20 @@ export function createPipeline(
       ? undefined
       : policyStage(cfg.policy, cfg.servers, {
           elevatedRoles: (key) => elevations.activeRoles(key),
+          // Held calls wait in the approval queue only where approvers can reach it (admin API).
+          ...(cfg.admin.enabled
+            ? {
+                hold: (ex: Exchange, target: { server: string; name: string }, rule: string, args: unknown) =>
+                  approvals.hold({
+                    principal: { key: ex.principal.key, subject: ex.principal.subject },
+                    server: target.server,
+                    tool: target.name,
+                    args,
+                    rule,
+                    timeoutMs: cfg.admin.approvalTimeoutSec * 1000,
+                  }),
+              }
+            : {}),
           resolve: (ex, kind, name) => {
             const ep = endpoints.get(ex.endpoint);
             if (ex.endpointServer !== undefined) return { server: ex.endpointServer, name };

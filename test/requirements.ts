@@ -248,8 +248,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'policy:approval',
     level: 'S',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary:
       'rules can require human approval: the call is held, shown to an approver (admin API/console, or the user through elicitation where the client…',
   },

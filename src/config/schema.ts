@@ -618,6 +618,10 @@ export const configSchema = z
         maxElevationSec: z.number().int().min(1).default(28_800).meta({
           description: 'Longest elevation that can be requested, in seconds (default 8 hours).',
         }),
+        approvalTimeoutSec: z.number().int().min(1).max(86_400).default(300).meta({
+          description:
+            'How long a call held by an `approve` rule waits for a decision, in seconds; then it fails with ERR_APPROVAL_EXPIRED.',
+        }),
       })
       .prefault({})
       .meta({ description: 'Admin API listener: approvals and just-in-time elevation.' }),

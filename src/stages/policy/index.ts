@@ -33,6 +33,16 @@ export interface PolicyHooks {
   risk?(ex: Exchange): number;
   /** Roles granted to a principal just in time and not lapsed (by principal key). */
   elevatedRoles?(principalKey: string): readonly string[];
+  /**
+   * Holds a call an `approve` rule matched until a human decides (the approval queue); without
+   * it such calls are refused with ERR_POLICY_APPROVAL_REQUIRED.
+   */
+  hold?(
+    ex: Exchange,
+    target: { readonly server: string; readonly name: string },
+    rule: string,
+    args: unknown,
+  ): Promise<'approved' | 'denied' | 'expired'>;
 }
 
 /** Most tool annotation sets remembered from lists. */
@@ -92,6 +102,23 @@ export function policyStage(
     throw new WardenError(code, `Denied by policy: ${d.reason}`, { data: { rule: d.rule } });
   }
 
+  /** Waits for a human decision on a call an `approve` rule matched; only `approved` lets it pass. */
+  async function held(
+    ex: Exchange,
+    target: { readonly server: string; readonly name: string },
+    d: Decision,
+    args: unknown,
+  ): Promise<void> {
+    const outcome = await (hooks.hold as NonNullable<PolicyHooks['hold']>)(ex, target, d.rule, args);
+    if (outcome === 'approved') {
+      decide(ex, { stage: 'policy', decision: 'allow', rule: `${d.rule} (approved)` });
+      return;
+    }
+    const code = outcome === 'denied' ? 'ERR_APPROVAL_DENIED' : 'ERR_APPROVAL_EXPIRED';
+    decide(ex, { stage: 'policy', decision: 'deny', rule: d.rule, code });
+    throw new WardenError(code, undefined, { data: { rule: d.rule } });
+  }
+
   return {
     name: 'policy',
     policy,
@@ -130,8 +157,11 @@ export function policyStage(
         risk: hooks.risk?.(ex) ?? 0,
         elevated: hooks.elevatedRoles?.(ex.principal.key),
       });
+      if (d.effect === 'approve' && hooks.hold !== undefined && target.server !== undefined)
+        return held(ex, { server: target.server, name: target.name }, d, args);
       if (d.effect !== 'allow') refuse(ex, d);
       decide(ex, { stage: 'policy', decision: 'allow', rule: d.rule });
+      return undefined;
     },
     filterList(principal, method, result, locate, sourceAddress) {
       const spec = LIST_KEYS[method];

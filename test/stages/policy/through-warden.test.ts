@@ -144,7 +144,7 @@ describe('policy through a running Warden', () => {
     );
   });
 
-  it('an approve rule refuses with ERR_POLICY_APPROVAL_REQUIRED until approvals exist; nothing is forwarded', async () => {
+  it('without the admin API (nobody could approve) an approve rule refuses with ERR_POLICY_APPROVAL_REQUIRED; nothing is forwarded', async () => {
     const before = calls(alpha).length;
     const bob = await client('bob', { groups: ['ops'] }, '/mcp');
     const res = await bob('tools/call', { name: 'alpha__echo', arguments: { path: '/srv/data/x' } });
