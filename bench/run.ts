@@ -6,7 +6,8 @@
  * Environment: BENCH_QUICK=1 (short run), BENCH_ROUNDS, BENCH_DURATION (s per cell),
  * BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_CONTENDERS (comma list), BENCH_CHURN_CYCLES,
  * BENCH_CHURN_CONCURRENCY, BENCH_CHURN_SERVER (sh | node), BENCH_SKIP_CHURN=1, BENCH_KEEP_TMP=1 (keep logs and configs),
- * BENCH_SKIP_AUTH=1 (skip the authentication step; its own variables are in bench/auth.ts).
+ * BENCH_SKIP_AUTH=1 (skip the authentication step; its own variables are in bench/auth.ts),
+ * BENCH_SKIP_LP=1 (skip the least-privilege step; its own variables are in bench/least-privilege.ts).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -14,6 +15,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { authSettingsFromEnv, formatAuthLines, runAuthBench, writeAuthResult } from './auth.js';
 import type { AuthBenchResult } from './auth.js';
+import { formatLpLines, lpSettingsFromEnv, runLpBench, writeLpResult } from './least-privilege.js';
+import type { LpBenchResult } from './least-privilege.js';
 import { churnServerFromEnv, formatChurn, runChurn } from './churn.js';
 import type { ChurnResult } from './churn.js';
 import {
@@ -45,6 +48,7 @@ interface Settings extends LoadPlan {
   readonly churnConcurrency: number;
   readonly skipChurn: boolean;
   readonly skipAuth: boolean;
+  readonly skipLp: boolean;
 }
 
 function settings(): Settings {
@@ -59,6 +63,7 @@ function settings(): Settings {
     churnConcurrency: Math.max(1, Math.round(envNumber('BENCH_CHURN_CONCURRENCY', 4))),
     skipChurn: process.env.BENCH_SKIP_CHURN === '1',
     skipAuth: process.env.BENCH_SKIP_AUTH === '1',
+    skipLp: process.env.BENCH_SKIP_LP === '1',
   };
 }
 
@@ -106,7 +111,7 @@ async function main(): Promise<void> {
   const s = settings();
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const tmpDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-  const skipped: Partial<Record<ContenderId | 'auth' | 'churn', string>> = {};
+  const skipped: Partial<Record<ContenderId | 'auth' | 'lp' | 'churn', string>> = {};
   let mcpProxyBin: string | undefined;
   if (s.contenders.includes('mcp-proxy')) {
     try {
@@ -129,7 +134,8 @@ async function main(): Promise<void> {
     ...(mcpProxyBin !== undefined ? { mcpProxyBin } : {}),
   };
 
-  const wantsWarden = s.contenders.some((c) => c.startsWith('warden')) || !s.skipChurn || !s.skipAuth;
+  const wantsWarden =
+    s.contenders.some((c) => c.startsWith('warden')) || !s.skipChurn || !s.skipAuth || !s.skipLp;
   const wardenWhy = wantsWarden ? await wardenProblem(env) : undefined;
   if (wardenWhy !== undefined) {
     log(`SKIPPING Warden rows and churn: ${wardenWhy}`);
@@ -137,9 +143,11 @@ async function main(): Promise<void> {
     skipped['warden-stdio'] = wardenWhy;
     skipped.churn = wardenWhy;
     skipped.auth = wardenWhy;
+    skipped.lp = wardenWhy;
   }
   for (const [id, why] of Object.entries(skipped))
-    if (id !== 'churn' && id !== 'auth' && !id.startsWith('warden')) log(`SKIPPING ${id}: ${why}`);
+    if (id !== 'churn' && id !== 'auth' && id !== 'lp' && !id.startsWith('warden'))
+      log(`SKIPPING ${id}: ${why}`);
   const active = s.contenders.filter((c) => skipped[c] === undefined);
 
   log(
@@ -161,6 +169,17 @@ async function main(): Promise<void> {
       writeAuthResult(root, auth);
     } catch (err) {
       skipped.auth = `auth step failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  let lp: LpBenchResult | undefined;
+  if (s.skipLp) skipped.lp ??= 'BENCH_SKIP_LP=1';
+  if (skipped.lp === undefined) {
+    try {
+      lp = await runLpBench({ ...lpSettingsFromEnv(), env, log });
+      writeLpResult(root, lp);
+    } catch (err) {
+      skipped.lp = `least-privilege step failed: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
 
@@ -231,6 +250,13 @@ async function main(): Promise<void> {
     );
     for (const line of formatAuthLines(auth)) out(`  ${line}`);
   }
+  if (lp !== undefined) {
+    out();
+    out(
+      `least privilege (Warden → raw HTTP upstream, echo, auth none; ${lp.settings.rounds} rounds, rotated order, fresh processes per cell):`,
+    );
+    for (const line of formatLpLines(lp)) out(`  ${line}`);
+  }
   if (churn !== undefined) {
     out();
     out('churn (Warden → stdio, share: session):');
@@ -254,6 +280,7 @@ async function main(): Promise<void> {
     ratios,
     wardenRssAfterLoads: wardenRss,
     auth: auth ?? null,
+    leastPrivilege: lp ?? null,
     churn: churn ?? null,
     skipped,
     failures,

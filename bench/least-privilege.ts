@@ -1,0 +1,400 @@
+/**
+ * What least privilege costs Warden per request (Warden issue 4 "Speed"): the same `tools/call`
+ * echo load against fresh Warden processes with policy, schema validation and limits off, and with
+ * all three on (calls allowed, limits never reached). Auth is off in both cells (identity is
+ * measured by bench/auth.ts). Several rounds with the order rotated; medians of per-round
+ * differences. Prints the added CPU per request and the throughput ratio against the targets and
+ * writes bench/results/least-privilege.json.
+ *
+ * Run from `bench/run.ts` (skip with BENCH_SKIP_LP=1), or alone:
+ * `npm run build && node dist/bench/least-privilege.js`. Environment: BENCH_QUICK, BENCH_LP_ROUNDS,
+ * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_KEEP_TMP.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
+import type { BenchEnv } from './lib/contenders.js';
+import { envLoad, envNumber } from './lib/env.js';
+import { runLoad } from './lib/load.js';
+import { callOnce, initialize, toolCallBody } from './lib/mcp.js';
+import type { McpSession } from './lib/mcp.js';
+import { cpuSeconds, freePort, killAllStarted, startProc, stopProc } from './lib/proc.js';
+import type { Proc } from './lib/proc.js';
+
+/** The cells: everything off, all three on, and (BENCH_LP_PARTS=1) each one alone. */
+export type LpCellId = 'off' | 'on' | LpPart;
+
+/** The parts measured alone with BENCH_LP_PARTS=1. */
+export type LpPart = 'policy' | 'validation' | 'limits';
+
+/** Every part, in the order they are printed. */
+export const LP_PARTS: readonly LpPart[] = ['policy', 'validation', 'limits'];
+
+/** Targets of issue 4: added Warden CPU per echo request (µs) and throughput on/off. */
+export const LP_TARGETS = { addedCpuUs: 30, throughput: 0.9 } as const;
+
+/** Settings of the least-privilege step. */
+export interface LpSettings {
+  readonly quick: boolean;
+  /** Rounds (default 5, quick 2). */
+  readonly rounds: number;
+  /** Measured seconds per cell (default 5, quick 2). */
+  readonly durationSec: number;
+  /** Warm-up seconds per cell, thrown away (default 1). */
+  readonly warmupSec: number;
+  /** Concurrent keep-alive connections (default 10). */
+  readonly connections: number;
+  /** Also measure each part alone (BENCH_LP_PARTS=1; default off). */
+  readonly parts: boolean;
+}
+
+/** One cell of one round. */
+export interface LpCell {
+  readonly round: number;
+  readonly cell: LpCellId;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly responses: number;
+  readonly errors: number;
+  readonly firstProblem?: string;
+  /** Warden CPU (user + system, from /proc) per response, in µs. */
+  readonly cpuUsPerReq: number;
+}
+
+/** A figure over rounds: median with min–max. */
+export interface LpFigure {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** What the least-privilege step measured. */
+export interface LpBenchResult {
+  readonly generatedAt: string;
+  readonly command: string;
+  readonly settings: LpSettings;
+  readonly machine: {
+    readonly cores: number;
+    readonly loadAvgAtStart: number;
+    readonly loadAvgAtEnd: number;
+  };
+  /** Per cell: req/s and Warden CPU µs per request over rounds. */
+  readonly rows: Readonly<Partial<Record<LpCellId, { readonly rps: LpFigure; readonly cpuUs: LpFigure }>>>;
+  /** Each part alone minus off, Warden CPU µs per request per round (BENCH_LP_PARTS=1). */
+  readonly partsAddedCpuUs: Readonly<Partial<Record<LpPart, LpFigure>>>;
+  /** on − off Warden CPU per request, per round. */
+  readonly addedCpuUs: LpFigure;
+  /** on / off req/s, per round. */
+  readonly throughput: LpFigure;
+  readonly addedCpuMet: boolean;
+  readonly throughputMet: boolean;
+  readonly cells: readonly LpCell[];
+  readonly failures: readonly { readonly round: number; readonly cell: LpCellId; readonly failure: string }[];
+  readonly seconds: number;
+}
+
+/** The step's settings from the environment (same variable names as `bench/run.ts`). */
+export function lpSettingsFromEnv(): LpSettings {
+  const quick = process.env.BENCH_QUICK === '1';
+  return {
+    quick,
+    rounds: Math.max(1, Math.round(envNumber('BENCH_LP_ROUNDS', quick ? 2 : 5))),
+    ...envLoad(quick),
+    parts: process.env.BENCH_LP_PARTS === '1',
+  };
+}
+
+/** The command that reproduces this step alone, with the BENCH_ variables of this run. */
+export function lpReproduceCommand(): string {
+  const vars = Object.entries(process.env)
+    .filter(([k, v]) => k.startsWith('BENCH_') && v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .sort();
+  return `npm run build && ${[...vars, 'node dist/bench/least-privilege.js'].join(' ')}`;
+}
+
+/**
+ * The extra config of cell `on`. The allow rule names the anonymous principal of `auth: none`
+ * (`local|anonymous`) and constrains the echo argument, so the evaluator does the work of a real
+ * allow; a deny rule and a second allow rule make it more than a single-rule scan. Limits are set
+ * far above what the load can reach, so they count every request and never refuse.
+ */
+const LIMITS_YAML = `limits:
+  rate: { perPrincipal: { points: 100000000, durationSec: 60 } }
+  concurrency: { perPrincipal: 10000 }
+`;
+
+const POLICY_YAML = `policy:
+  roles:
+    readers: { roles: [bench.reader] }
+  rules:
+    - id: bench-echo
+      effect: allow
+      who: { principals: ['local|anonymous'] }
+      servers: [bench]
+      tools: [echo]
+      arguments:
+        text: { maxLength: 1024 }
+    - id: bench-readers
+      effect: allow
+      who: { roles: [readers] }
+      servers: [bench]
+      tools: ['read_*']
+    - id: no-delete
+      effect: deny
+      tools: ['delete_*', blob64k]
+`;
+
+const VALIDATION_OFF = `validation: { input: false, output: false }
+`;
+
+const VALIDATION_ON = `validation: { input: true, output: true }
+`;
+
+function cellYaml(cell: LpCellId): string {
+  switch (cell) {
+    case 'off':
+      return VALIDATION_OFF;
+    case 'on':
+      return VALIDATION_ON + LIMITS_YAML + POLICY_YAML;
+    case 'policy':
+      return VALIDATION_OFF + POLICY_YAML;
+    case 'validation':
+      return VALIDATION_ON;
+    case 'limits':
+      return VALIDATION_OFF + LIMITS_YAML;
+  }
+}
+
+async function startUpstream(env: BenchEnv, dir: string): Promise<Proc> {
+  return startProc({
+    name: 'upstream',
+    command: env.node,
+    args: [rawUpstreamScript(env), '--port', '0'],
+    logFile: join(dir, 'upstream.log'),
+    reportsPort: true,
+  });
+}
+
+/** Policy on must mean policy enforced: the denied tool has to get 403 ERR_POLICY_DENIED. */
+async function checkPolicyRefuses(session: McpSession): Promise<void> {
+  const res = await fetch(session.url, {
+    method: 'POST',
+    headers: session.headers,
+    body: toolCallBody('blob64k', 'denied'),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (res.status !== 403 || !text.includes('ERR_POLICY_DENIED'))
+    throw new Error(`policy on, but a denied tool got HTTP ${res.status}: ${text.slice(0, 200)}`);
+}
+
+async function measureCell(
+  cell: LpCellId,
+  round: number,
+  env: BenchEnv,
+  s: LpSettings,
+  log: (m: string) => void,
+): Promise<LpCell> {
+  const dir = join(env.tmpDir, `lp-${round + 1}-${cell}`);
+  mkdirSync(dir, { recursive: true });
+  const upstream = await startUpstream(env, dir);
+  let warden: Proc | undefined;
+  try {
+    const port = await freePort();
+    const server = `{ url: ${JSON.stringify(`http://127.0.0.1:${String(upstream.port)}/mcp`)} }`;
+    const yaml = wardenYaml(port, join(dir, 'data'), server) + cellYaml(cell);
+    warden = await startWarden(env, dir, yaml, port);
+    const session = await initialize(`http://127.0.0.1:${port}/mcp/bench`);
+    // The calls must be allowed (checked in full) before anything is measured.
+    for (let i = 0; i < 3; i++) await callOnce(session, 'echo', `check-${i}`);
+    if (cell === 'on' || cell === 'policy') await checkPolicyRefuses(session);
+    const load = { session, workload: 'echo' as const, connections: s.connections };
+    if (s.warmupSec > 0) await runLoad({ ...load, durationSec: s.warmupSec });
+    const cpu0 = cpuSeconds(warden.pid);
+    const r = await runLoad({ ...load, durationSec: s.durationSec });
+    const cpu1 = cpuSeconds(warden.pid);
+    const errors = r.non2xx + r.transportErrors + r.badAnswers;
+    const result: LpCell = {
+      round,
+      cell,
+      rps: r.rps,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      responses: r.responses,
+      errors,
+      ...(r.firstProblem !== undefined ? { firstProblem: r.firstProblem } : {}),
+      cpuUsPerReq: ((cpu1 - cpu0) * 1e6) / Math.max(1, r.responses),
+    };
+    log(
+      `  round ${round + 1} ${cell.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${result.cpuUsPerReq.toFixed(0)} µs/req` +
+        (errors > 0 ? `  ERRORS ${errors} (${r.firstProblem ?? '?'})` : ''),
+    );
+    return result;
+  } finally {
+    if (warden !== undefined) await stopProc(warden);
+    await stopProc(upstream);
+  }
+}
+
+function figure(values: readonly number[]): LpFigure {
+  const s = [...values].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)] ?? NaN, min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN };
+}
+
+/** Options of one least-privilege step. */
+export interface LpBenchOptions extends LpSettings {
+  readonly env: BenchEnv;
+  readonly log: (msg: string) => void;
+}
+
+/** Runs the least-privilege step: both cells in every round, fresh processes per cell. */
+export async function runLpBench(opts: LpBenchOptions): Promise<LpBenchResult> {
+  const t0 = performance.now();
+  const loadAvgAtStart = loadavg()[0] ?? 0;
+  const { env, log } = opts;
+  const ids: LpCellId[] = ['off', 'on', ...(opts.parts ? LP_PARTS : [])];
+  log(
+    `least privilege: ${opts.rounds} rounds × ${ids.length} cells (echo), ${opts.durationSec} s per cell (+${opts.warmupSec} s warm-up), ${opts.connections} connections`,
+  );
+  const cells: LpCell[] = [];
+  const failures: { round: number; cell: LpCellId; failure: string }[] = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    const k = r % ids.length;
+    const order = [...ids.slice(k), ...ids.slice(0, k)];
+    log(`least-privilege round ${r + 1}/${opts.rounds}: ${order.join(', ')}`);
+    for (const id of order) {
+      try {
+        cells.push(await measureCell(id, r, env, opts, log));
+      } catch (err) {
+        const failure = err instanceof Error ? err.message : String(err);
+        log(`  round ${r + 1} ${id}: FAILED: ${failure}`);
+        failures.push({ round: r, cell: id, failure });
+      }
+    }
+  }
+  const of = (id: LpCellId): LpCell[] => cells.filter((c) => c.cell === id && c.errors === 0);
+  const row = (id: LpCellId): { rps: LpFigure; cpuUs: LpFigure } => ({
+    rps: figure(of(id).map((c) => c.rps)),
+    cpuUs: figure(of(id).map((c) => c.cpuUsPerReq)),
+  });
+  const pairs = (id: LpCellId): { off: LpCell; on: LpCell }[] => {
+    const out: { off: LpCell; on: LpCell }[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      const off = of('off').find((c) => c.round === r);
+      const on = of(id).find((c) => c.round === r);
+      if (off !== undefined && on !== undefined) out.push({ off, on });
+    }
+    return out;
+  };
+  const added = pairs('on').map((p) => p.on.cpuUsPerReq - p.off.cpuUsPerReq);
+  const ratio = pairs('on').map((p) => p.on.rps / p.off.rps);
+  const rows: Partial<Record<LpCellId, { rps: LpFigure; cpuUs: LpFigure }>> = {};
+  for (const id of ids) rows[id] = row(id);
+  const partsAddedCpuUs: Partial<Record<LpPart, LpFigure>> = {};
+  for (const part of opts.parts ? LP_PARTS : [])
+    partsAddedCpuUs[part] = figure(pairs(part).map((p) => p.on.cpuUsPerReq - p.off.cpuUsPerReq));
+  const addedCpuUs = figure(added);
+  const throughput = figure(ratio);
+  return {
+    generatedAt: new Date().toISOString(),
+    command: lpReproduceCommand(),
+    settings: {
+      quick: opts.quick,
+      rounds: opts.rounds,
+      durationSec: opts.durationSec,
+      warmupSec: opts.warmupSec,
+      connections: opts.connections,
+      parts: opts.parts,
+    },
+    machine: { cores: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 },
+    rows,
+    partsAddedCpuUs,
+    addedCpuUs,
+    throughput,
+    addedCpuMet: added.length > 0 && addedCpuUs.median <= LP_TARGETS.addedCpuUs,
+    throughputMet: ratio.length > 0 && throughput.median >= LP_TARGETS.throughput,
+    cells,
+    failures,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** The step's results as printable lines, ending with the command that reproduces them. */
+export function formatLpLines(r: LpBenchResult): string[] {
+  const f = (x: LpFigure, d = 0): string =>
+    `${x.median.toFixed(d)} (${x.min.toFixed(d)}–${x.max.toFixed(d)})`;
+  const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
+  const label: Record<LpCellId, string> = {
+    off: 'off (no policy, validation off, no limits)',
+    on: 'on (policy, validation, limits)',
+    policy: 'policy alone',
+    validation: 'validation alone',
+    limits: 'limits alone',
+  };
+  const out: string[] = [];
+  for (const [id, x] of Object.entries(r.rows) as [LpCellId, { rps: LpFigure; cpuUs: LpFigure }][])
+    out.push(`${label[id].padEnd(44)} ${f(x.rps)} req/s, Warden CPU ${f(x.cpuUs)} µs/req`);
+  out.push(
+    `added CPU per request (on − off, per round): ${f(r.addedCpuUs, 1)} µs — target ≤ ${LP_TARGETS.addedCpuUs} µs: ${verdict(r.addedCpuMet)}`,
+    `throughput on/off (per round): ${(r.throughput.median * 100).toFixed(1)} % (${(r.throughput.min * 100).toFixed(1)}–${(r.throughput.max * 100).toFixed(1)}) — target ≥ ${LP_TARGETS.throughput * 100} %: ${verdict(r.throughputMet)}`,
+    'policy evaluation with 1,000 rules (target ≤ 20 µs median): npm run build && node dist/bench/policy.js',
+  );
+  for (const [part, x] of Object.entries(r.partsAddedCpuUs) as [LpPart, LpFigure][])
+    out.push(`  of which ${part} alone (minus off, per round): ${f(x, 1)} µs`);
+  for (const f2 of r.failures) out.push(`failed: round ${f2.round + 1} ${f2.cell}: ${f2.failure}`);
+  out.push(`reproduce: ${r.command}`);
+  return out;
+}
+
+/** Writes the result to bench/results/least-privilege.json under `root`. */
+export function writeLpResult(root: string, r: LpBenchResult): string {
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'least-privilege.json');
+  writeFileSync(file, JSON.stringify(r, null, 2) + '\n');
+  return file;
+}
+
+async function main(): Promise<void> {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const tmpDir = mkdtempSync(join(tmpdir(), 'warden-lp-bench-'));
+  const log = (m: string): void => void process.stderr.write(m + '\n');
+  let keep = process.env.BENCH_KEEP_TMP === '1';
+  try {
+    const result = await runLpBench({
+      ...lpSettingsFromEnv(),
+      env: { root, tmpDir, node: process.execPath },
+      log,
+    });
+    keep ||= result.failures.length > 0;
+    process.stdout.write(`\nWarden least-privilege benchmark — ${result.generatedAt}\n`);
+    process.stdout.write(
+      `machine: ${result.machine.cores} cores, load avg ${result.machine.loadAvgAtStart.toFixed(2)} at start, ${result.machine.loadAvgAtEnd.toFixed(2)} at end; ${result.settings.rounds} rounds, rotated order, fresh processes per cell\n\n`,
+    );
+    for (const line of formatLpLines(result)) process.stdout.write(line + '\n');
+    writeLpResult(root, result);
+    process.stdout.write(`results written to bench/results/least-privilege.json\n`);
+  } finally {
+    if (keep) process.stdout.write(`logs and configs kept in ${tmpDir}\n`);
+    else rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.on('exit', killAllStarted);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.on(sig, () => {
+      killAllStarted();
+      process.exit(130);
+    });
+  main().catch((err: unknown) => {
+    process.stderr.write(
+      `least-privilege bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  });
+}
