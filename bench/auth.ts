@@ -10,10 +10,10 @@
  * `npm run build && node dist/bench/auth.js`. Environment: BENCH_QUICK, BENCH_AUTH_ROUNDS,
  * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_AUTH_ALGS (comma list of ES256, RS256).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { runStandalone, writeStepResult } from './lib/step.js';
+import { join } from 'node:path';
 import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
 import { authRows, authVerdicts, formatAuth } from './lib/auth-report.js';
@@ -25,7 +25,7 @@ import type { BenchAlg, BenchIssuer } from './lib/issuer.js';
 import { envList, envLoad, envNumber } from './lib/env.js';
 import { runLoad } from './lib/load.js';
 import { callOnce, initialize, mcpHeaders } from './lib/mcp.js';
-import { cpuSeconds, freePort, killAllStarted, memBytes, startProc, stopProc } from './lib/proc.js';
+import { cpuSeconds, freePort, memBytes, startProc, stopProc } from './lib/proc.js';
 import type { Proc } from './lib/proc.js';
 
 /** Settings of the authentication step. */
@@ -313,49 +313,13 @@ export function formatAuthLines(r: AuthBenchResult): string[] {
 
 /** Writes the result to bench/results/auth.json under `root`. */
 export function writeAuthResult(root: string, r: AuthBenchResult): string {
-  const dir = join(root, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'auth.json');
-  writeFileSync(file, JSON.stringify(r, null, 2) + '\n');
-  return file;
+  return writeStepResult(root, 'auth', r);
 }
 
-async function main(): Promise<void> {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const tmpDir = mkdtempSync(join(tmpdir(), 'warden-auth-bench-'));
-  const log = (m: string): void => void process.stderr.write(m + '\n');
-  let keep = process.env.BENCH_KEEP_TMP === '1';
-  try {
-    const result = await runAuthBench({
-      ...authSettingsFromEnv(),
-      env: { root, tmpDir, node: process.execPath },
-      log,
-    });
-    keep ||= result.failures.length > 0;
-    process.stdout.write(`\nWarden authentication benchmark — ${result.generatedAt}\n`);
-    process.stdout.write(
-      `machine: ${result.machine.cores} cores, load avg ${result.machine.loadAvgAtStart.toFixed(2)} at start, ${result.machine.loadAvgAtEnd.toFixed(2)} at end; ${result.settings.rounds} rounds, rotated order, fresh processes per cell\n\n`,
-    );
-    for (const line of formatAuthLines(result)) process.stdout.write(line + '\n');
-    writeAuthResult(root, result);
-    process.stdout.write(`results written to bench/results/auth.json\n`);
-  } finally {
-    if (keep) process.stdout.write(`logs and configs kept in ${tmpDir}\n`);
-    else rmSync(tmpDir, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.on('exit', killAllStarted);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.on(sig, () => {
-      killAllStarted();
-      process.exit(130);
-    });
-  main().catch((err: unknown) => {
-    process.stderr.write(
-      `auth bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  });
-}
+runStandalone(
+  import.meta.url,
+  'auth',
+  'Warden authentication benchmark',
+  (env, log) => runAuthBench({ ...authSettingsFromEnv(), env, log }),
+  formatAuthLines,
+);

@@ -10,17 +10,17 @@
  * `npm run build && node dist/bench/least-privilege.js`. Environment: BENCH_QUICK, BENCH_LP_ROUNDS,
  * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_KEEP_TMP.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { runStandalone, writeStepResult } from './lib/step.js';
+import { join } from 'node:path';
 import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
 import { envLoad, envNumber } from './lib/env.js';
 import { runLoad } from './lib/load.js';
 import { callOnce, initialize, toolCallBody } from './lib/mcp.js';
 import type { McpSession } from './lib/mcp.js';
-import { cpuSeconds, freePort, killAllStarted, startProc, stopProc } from './lib/proc.js';
+import { cpuSeconds, freePort, startProc, stopProc } from './lib/proc.js';
 import type { Proc } from './lib/proc.js';
 
 /** The cells: everything off, all three on, and (BENCH_LP_PARTS=1) each one alone. */
@@ -352,49 +352,13 @@ export function formatLpLines(r: LpBenchResult): string[] {
 
 /** Writes the result to bench/results/least-privilege.json under `root`. */
 export function writeLpResult(root: string, r: LpBenchResult): string {
-  const dir = join(root, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'least-privilege.json');
-  writeFileSync(file, JSON.stringify(r, null, 2) + '\n');
-  return file;
+  return writeStepResult(root, 'least-privilege', r);
 }
 
-async function main(): Promise<void> {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const tmpDir = mkdtempSync(join(tmpdir(), 'warden-lp-bench-'));
-  const log = (m: string): void => void process.stderr.write(m + '\n');
-  let keep = process.env.BENCH_KEEP_TMP === '1';
-  try {
-    const result = await runLpBench({
-      ...lpSettingsFromEnv(),
-      env: { root, tmpDir, node: process.execPath },
-      log,
-    });
-    keep ||= result.failures.length > 0;
-    process.stdout.write(`\nWarden least-privilege benchmark — ${result.generatedAt}\n`);
-    process.stdout.write(
-      `machine: ${result.machine.cores} cores, load avg ${result.machine.loadAvgAtStart.toFixed(2)} at start, ${result.machine.loadAvgAtEnd.toFixed(2)} at end; ${result.settings.rounds} rounds, rotated order, fresh processes per cell\n\n`,
-    );
-    for (const line of formatLpLines(result)) process.stdout.write(line + '\n');
-    writeLpResult(root, result);
-    process.stdout.write(`results written to bench/results/least-privilege.json\n`);
-  } finally {
-    if (keep) process.stdout.write(`logs and configs kept in ${tmpDir}\n`);
-    else rmSync(tmpDir, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.on('exit', killAllStarted);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.on(sig, () => {
-      killAllStarted();
-      process.exit(130);
-    });
-  main().catch((err: unknown) => {
-    process.stderr.write(
-      `least-privilege bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  });
-}
+runStandalone(
+  import.meta.url,
+  'least-privilege',
+  'Warden least-privilege benchmark',
+  (env, log) => runLpBench({ ...lpSettingsFromEnv(), env, log }),
+  formatLpLines,
+);

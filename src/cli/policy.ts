@@ -10,19 +10,11 @@ import type { Config } from '../config/schema.js';
 import { compilePolicy, evaluate, rolesOf } from '../stages/policy/index.js';
 import type { TargetKind } from '../stages/policy/index.js';
 import { rulesCovering } from '../stages/policy/review.js';
+import { list } from './token.js';
 
 /** Usage lines of the command. */
 export const POLICY_USAGE =
   'warden policy explain [--config FILE] --sub S [--roles a,b] [--groups a,b] [--scopes a,b] [--client ID] [--tenant T] --tool T|--prompt P|--resource URI [--server NAME] [--args JSON] [--source ADDR] [--risk N]\n  warden policy who-can [--config FILE] TOOL';
-
-function list(v: string | undefined): string[] {
-  return v === undefined
-    ? []
-    : v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
-}
 
 function usage(message: string): WardenError {
   return new WardenError('ERR_CONFIG_INVALID', `${message}\nusage: ${POLICY_USAGE}`);

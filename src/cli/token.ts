@@ -24,7 +24,8 @@ export function parseTtl(text: string): number {
   return m[2] === 'h' ? n * 3600 : m[2] === 'm' ? n * 60 : n;
 }
 
-function list(v: string | undefined): string[] {
+/** Splits a comma list option (`a,b`), dropping empty items. */
+export function list(v: string | undefined): string[] {
   return v === undefined
     ? []
     : v
