@@ -67,6 +67,21 @@ async function withWarden(
   }
 }
 
+/** Introspection mode against the test issuer (client `warden`; secret from the environment). */
+function introspectionAuth(cacheMaxSec?: number): NonNullable<ConfigInput['auth']> {
+  process.env.WARDEN_TEST_INTROSPECTION_SECRET = 'warden-secret';
+  return {
+    mode: 'introspection',
+    issuer: issuer.url,
+    introspection: {
+      endpoint: `${issuer.origin}/introspect`,
+      clientId: 'warden',
+      clientSecret: 'env:WARDEN_TEST_INTROSPECTION_SECRET',
+      ...(cacheMaxSec !== undefined ? { cacheMaxSec } : {}),
+    },
+  };
+}
+
 /** The upstream's request count once Warden's own follow-ups (notifications/initialized) arrived. */
 async function settled(up: RecordingUpstream): Promise<number> {
   let n = -1;
@@ -595,77 +610,48 @@ describe('step-up, replay and introspection', () => {
   });
 
   it('[authn:introspection] an opaque token reported active:false gets 401, an active one passes', async () => {
-    process.env.WARDEN_TEST_INTROSPECTION_SECRET = 'warden-secret';
-    await withWarden(
-      {
-        mode: 'introspection',
-        issuer: issuer.url,
-        introspection: {
-          endpoint: `${issuer.origin}/introspect`,
-          clientId: 'warden',
-          clientSecret: 'env:WARDEN_TEST_INTROSPECTION_SECRET',
-        },
-      },
-      async (w, up) => {
-        const dead = randomBytes(24).toString('base64url');
-        issuer.setIntrospection(dead, { active: false });
-        const res = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${dead}` });
-        expect(res.status).toBe(401);
-        expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe(
-          'ERR_AUTHN_INACTIVE',
-        );
-        expect(challengeOf(res.headers).error).toBe('invalid_token');
-        expect(up.requests.length).toBe(0);
-        const live = randomBytes(24).toString('base64url');
-        issuer.setIntrospection(live, {
-          active: true,
-          sub: 'erin',
-          iss: issuer.url,
-          aud: `${w.url}${EP}`,
-          exp: now() + 300,
-          scope: 'mcp:read',
-        });
-        const ok = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${live}` });
-        expect(ok.status).toBe(200);
-      },
-    );
+    await withWarden(introspectionAuth(), async (w, up) => {
+      const dead = randomBytes(24).toString('base64url');
+      issuer.setIntrospection(dead, { active: false });
+      const res = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${dead}` });
+      expect(res.status).toBe(401);
+      expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe('ERR_AUTHN_INACTIVE');
+      expect(challengeOf(res.headers).error).toBe('invalid_token');
+      expect(up.requests.length).toBe(0);
+      const live = randomBytes(24).toString('base64url');
+      issuer.setIntrospection(live, {
+        active: true,
+        sub: 'erin',
+        iss: issuer.url,
+        aud: `${w.url}${EP}`,
+        exp: now() + 300,
+        scope: 'mcp:read',
+      });
+      const ok = await rpc(w.url, EP, undefined, INIT, { authorization: `Bearer ${live}` });
+      expect(ok.status).toBe(200);
+    });
   });
 
   it('[authn:introspection] a token the authorization server revokes stops working within cacheMaxSec', async () => {
-    process.env.WARDEN_TEST_INTROSPECTION_SECRET = 'warden-secret';
-    await withWarden(
-      {
-        mode: 'introspection',
-        issuer: issuer.url,
-        introspection: {
-          endpoint: `${issuer.origin}/introspect`,
-          clientId: 'warden',
-          clientSecret: 'env:WARDEN_TEST_INTROSPECTION_SECRET',
-          cacheMaxSec: 1,
-        },
-      },
-      async (w) => {
-        const token = randomBytes(24).toString('base64url');
-        issuer.setIntrospection(token, {
-          active: true,
-          sub: 'frank',
-          aud: `${w.url}${EP}`,
-          exp: now() + 600,
-        });
-        const auth = { authorization: `Bearer ${token}` };
-        expect((await rpc(w.url, EP, undefined, INIT, auth)).status).toBe(200);
-        const asked = (): number => issuer.requests.filter((r) => r.path === '/introspect').length;
-        const before = asked();
-        expect((await rpc(w.url, EP, undefined, INIT, auth)).status).toBe(200);
-        expect(asked()).toBe(before); // served from the cache
-        issuer.setIntrospection(token, { active: false });
-        await new Promise((r) => setTimeout(r, 1100));
-        const res = await rpc(w.url, EP, undefined, INIT, auth);
-        expect(res.status).toBe(401);
-        expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe(
-          'ERR_AUTHN_INACTIVE',
-        );
-      },
-    );
+    await withWarden(introspectionAuth(1), async (w) => {
+      const token = randomBytes(24).toString('base64url');
+      issuer.setIntrospection(token, {
+        active: true,
+        sub: 'frank',
+        aud: `${w.url}${EP}`,
+        exp: now() + 600,
+      });
+      const auth = { authorization: `Bearer ${token}` };
+      expect((await rpc(w.url, EP, undefined, INIT, auth)).status).toBe(200);
+      const asked = (): number => issuer.requests.filter((r) => r.path === '/introspect').length;
+      const before = asked();
+      expect((await rpc(w.url, EP, undefined, INIT, auth)).status).toBe(200);
+      expect(asked()).toBe(before); // served from the cache
+      issuer.setIntrospection(token, { active: false });
+      await new Promise((r) => setTimeout(r, 1100));
+      const res = await rpc(w.url, EP, undefined, INIT, auth);
+      expect(res.status).toBe(401);
+      expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe('ERR_AUTHN_INACTIVE');
+    });
   });
 });
