@@ -3,7 +3,8 @@
  * echo load against fresh Warden processes with policy, schema validation and limits off, and with
  * all three on (calls allowed, limits never reached). Auth is off in both cells (identity is
  * measured by bench/auth.ts). Several rounds with the order rotated; medians of per-round
- * differences. Prints the added CPU per request and the throughput ratio against the targets and
+ * differences, after the same three parts measured in process (bench/lib/lp-inprocess.ts), which
+ * resolves single µs where the end-to-end cells cannot. Prints the added CPU per request and the throughput ratio against the targets and
  * writes bench/results/least-privilege.json.
  *
  * Run from `bench/run.ts` (skip with BENCH_SKIP_LP=1), or alone:
@@ -18,6 +19,8 @@ import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js'
 import type { BenchEnv } from './lib/contenders.js';
 import { envLoad, envNumber } from './lib/env.js';
 import { runLoad } from './lib/load.js';
+import { formatLpInProcess, LP_LIMITS_YAML, LP_POLICY_YAML, measureLpInProcess } from './lib/lp-inprocess.js';
+import type { LpInProcessResult } from './lib/lp-inprocess.js';
 import { callOnce, initialize, toolCallBody } from './lib/mcp.js';
 import type { McpSession } from './lib/mcp.js';
 import { cpuSeconds, freePort, startProc, stopProc } from './lib/proc.js';
@@ -85,6 +88,8 @@ export interface LpBenchResult {
   readonly rows: Readonly<Partial<Record<LpCellId, { readonly rps: LpFigure; readonly cpuUs: LpFigure }>>>;
   /** Each part alone minus off, Warden CPU µs per request per round (BENCH_LP_PARTS=1). */
   readonly partsAddedCpuUs: Readonly<Partial<Record<LpPart, LpFigure>>>;
+  /** The three parts measured in the bench process (resolves single µs; the verdict on added CPU). */
+  readonly inProcess: LpInProcessResult;
   /** on − off Warden CPU per request, per round. */
   readonly addedCpuUs: LpFigure;
   /** on / off req/s, per round. */
@@ -116,38 +121,6 @@ export function lpReproduceCommand(): string {
   return `npm run build && ${[...vars, 'node dist/bench/least-privilege.js'].join(' ')}`;
 }
 
-/**
- * The extra config of cell `on`. The allow rule names the anonymous principal of `auth: none`
- * (`local|anonymous`) and constrains the echo argument, so the evaluator does the work of a real
- * allow; a deny rule and a second allow rule make it more than a single-rule scan. Limits are set
- * far above what the load can reach, so they count every request and never refuse.
- */
-const LIMITS_YAML = `limits:
-  rate: { perPrincipal: { points: 100000000, durationSec: 60 } }
-  concurrency: { perPrincipal: 10000 }
-`;
-
-const POLICY_YAML = `policy:
-  roles:
-    readers: { roles: [bench.reader] }
-  rules:
-    - id: bench-echo
-      effect: allow
-      who: { principals: ['local|anonymous'] }
-      servers: [bench]
-      tools: [echo]
-      arguments:
-        text: { maxLength: 1024 }
-    - id: bench-readers
-      effect: allow
-      who: { roles: [readers] }
-      servers: [bench]
-      tools: ['read_*']
-    - id: no-delete
-      effect: deny
-      tools: ['delete_*', blob64k]
-`;
-
 const VALIDATION_OFF = `validation: { input: false, output: false }
 `;
 
@@ -159,13 +132,13 @@ function cellYaml(cell: LpCellId): string {
     case 'off':
       return VALIDATION_OFF;
     case 'on':
-      return VALIDATION_ON + LIMITS_YAML + POLICY_YAML;
+      return VALIDATION_ON + LP_LIMITS_YAML + LP_POLICY_YAML;
     case 'policy':
-      return VALIDATION_OFF + POLICY_YAML;
+      return VALIDATION_OFF + LP_POLICY_YAML;
     case 'validation':
       return VALIDATION_ON;
     case 'limits':
-      return VALIDATION_OFF + LIMITS_YAML;
+      return VALIDATION_OFF + LP_LIMITS_YAML;
   }
 }
 
@@ -260,6 +233,8 @@ export async function runLpBench(opts: LpBenchOptions): Promise<LpBenchResult> {
   log(
     `least privilege: ${opts.rounds} rounds × ${ids.length} cells (echo), ${opts.durationSec} s per cell (+${opts.warmupSec} s warm-up), ${opts.connections} connections`,
   );
+  const inProcess = await measureLpInProcess({ calls: opts.quick ? 2000 : 5000, repetitions: 5 });
+  for (const line of formatLpInProcess(inProcess, LP_TARGETS.addedCpuUs)) log(line);
   const cells: LpCell[] = [];
   const failures: { round: number; cell: LpCellId; failure: string }[] = [];
   for (let r = 0; r < opts.rounds; r++) {
@@ -313,6 +288,7 @@ export async function runLpBench(opts: LpBenchOptions): Promise<LpBenchResult> {
     machine: { cores: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 },
     rows,
     partsAddedCpuUs,
+    inProcess,
     addedCpuUs,
     throughput,
     addedCpuMet: added.length > 0 && addedCpuUs.median <= LP_TARGETS.addedCpuUs,
@@ -335,7 +311,7 @@ export function formatLpLines(r: LpBenchResult): string[] {
     validation: 'validation alone',
     limits: 'limits alone',
   };
-  const out: string[] = [];
+  const out: string[] = [...formatLpInProcess(r.inProcess, LP_TARGETS.addedCpuUs), 'end to end:'];
   for (const [id, x] of Object.entries(r.rows) as [LpCellId, { rps: LpFigure; cpuUs: LpFigure }][])
     out.push(`${label[id].padEnd(44)} ${f(x.rps)} req/s, Warden CPU ${f(x.cpuUs)} µs/req`);
   out.push(

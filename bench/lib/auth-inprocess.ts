@@ -16,13 +16,10 @@ import { principalFromClaims } from '../../src/stages/authn/principal.js';
 import type { HttpFacts } from '../../src/core/exchange.js';
 import type { BenchAlg, BenchIssuer } from './issuer.js';
 import { mintMany } from './issuer.js';
+import { cpuFigure as figure, cpuPerCall } from './cpu.js';
+import type { CpuFigure } from './cpu.js';
 
-/** Median CPU microseconds per operation, and the spread over repetitions. */
-export interface CpuFigure {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-}
+export type { CpuFigure } from './cpu.js';
 
 /** What the in-process measurement found. */
 export interface InProcessResult {
@@ -37,28 +34,6 @@ export interface InProcessResult {
   readonly jose: Partial<Record<BenchAlg, CpuFigure>>;
   /** The bare signature check through node:crypto (OpenSSL), per algorithm. */
   readonly openssl: Partial<Record<BenchAlg, CpuFigure>>;
-}
-
-function figure(samples: number[]): CpuFigure {
-  const s = [...samples].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)] ?? NaN, min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN };
-}
-
-/** CPU µs per call of `op` over `items`, 10 calls in flight (as the end-to-end load), minus the loop. */
-async function cpuPerCall<T>(items: readonly T[], op: (item: T) => unknown): Promise<number> {
-  const run = async (f: (item: T) => unknown): Promise<number> => {
-    let next = 0;
-    const c0 = process.cpuUsage();
-    await Promise.all(
-      Array.from({ length: 10 }, async () => {
-        while (next < items.length) await f(items[next++] as T);
-      }),
-    );
-    const c = process.cpuUsage(c0);
-    return (c.user + c.system) / items.length;
-  };
-  const loop = await run(() => undefined);
-  return (await run(op)) - loop;
 }
 
 function factsFor(token: string): HttpFacts {

@@ -30,6 +30,27 @@ describe('tool schema compiler', () => {
     expect(c.size).toBe(1);
   });
 
+  it('reads a schema object it has seen once only: the next call of the same listed tool skips canonical JSON and the digest', () => {
+    const c = new SchemaCompiler();
+    let reads = 0;
+    const schema: Record<string, unknown> = { type: 'object' };
+    Object.defineProperty(schema, 'properties', {
+      enumerable: true,
+      get: () => {
+        reads++;
+        return { x: { type: 'number' } };
+      },
+    });
+    const a = c.compile(schema);
+    const afterFirst = reads;
+    expect(afterFirst).toBeGreaterThan(0);
+    expect(c.compile(schema)).toBe(a);
+    expect(reads).toBe(afterFirst);
+    // Another object with the same content still shares the compiled check, by content.
+    expect(c.compile({ type: 'object', properties: { x: { type: 'number' } } })).toBe(a);
+    expect(compiled(c, schema)({ x: 'no' })).toMatch(/must be number/);
+  });
+
   it('keeps the cache bounded, least recently used out', () => {
     const c = new SchemaCompiler({ maxBytes: 10_000, maxDepth: 16, cacheSize: 3 });
     const first = c.compile({ type: 'string', minLength: 0 });

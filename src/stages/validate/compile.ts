@@ -76,6 +76,12 @@ function describe(e: ErrorObject): string {
 /** Compiles and caches tool schemas. */
 export class SchemaCompiler {
   private readonly cache = new Map<string, Compiled>();
+  /**
+   * The same schema object seen again (a session's listed tool, call after call) skips the
+   * canonical JSON and the digest. Schemas come from parsed upstream JSON that nothing mutates; a
+   * relisting brings new objects, which are keyed afresh by content.
+   */
+  private readonly byObject = new WeakMap<object, Compiled>();
 
   constructor(private readonly limits: CompileLimits = DEFAULT_COMPILE_LIMITS) {}
 
@@ -86,6 +92,17 @@ export class SchemaCompiler {
 
   /** The check for `schema`, compiled on first sight; refusals are cached like successes. */
   compile(schema: unknown): Compiled {
+    if (schema !== null && typeof schema === 'object') {
+      const seen = this.byObject.get(schema);
+      if (seen !== undefined) return seen;
+      const made = this.compileByContent(schema);
+      this.byObject.set(schema, made);
+      return made;
+    }
+    return this.compileByContent(schema);
+  }
+
+  private compileByContent(schema: unknown): Compiled {
     let text: string;
     try {
       text = canonicalJson(schema, this.limits.maxDepth);
