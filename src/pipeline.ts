@@ -11,7 +11,7 @@ import { exchangeEnd, sessionEvent } from './core/diagnostics.js';
 import { Canceller } from './core/cancel.js';
 import { WardenError, toWardenError } from './core/errors.js';
 import { ANONYMOUS, decide } from './core/exchange.js';
-import type { AuditRecord, Exchange, Principal, Stage } from './core/exchange.js';
+import type { AuditRecord, Exchange, Principal, ResponseContext, Stage } from './core/exchange.js';
 import { newExchangeId, newSessionId } from './core/ids.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from './core/jsonrpc.js';
 import { isRequest, isResponse, kindOf, resultResponse } from './core/jsonrpc.js';
@@ -234,17 +234,70 @@ export function createPipeline(
   const stateless = new Map<string, ClientSession>();
   const maxStateless = cfg.sessions.maxSessions;
 
+  /**
+   * Runs the response stages from `from` on: synchronously while each stage answers synchronously,
+   * and on from the first stage that returns a promise (an external detector) once it settles.
+   */
+  function runResponseStages(
+    ctx: ResponseContext,
+    msg: JsonRpcMessage,
+    from = 0,
+  ): JsonRpcMessage | undefined | Promise<JsonRpcMessage | undefined> {
+    let m: JsonRpcMessage | undefined = msg;
+    for (let i = from; i < responseStages.length && m !== undefined; i++) {
+      const phase = responseStages[i]?.response;
+      if (phase === undefined) continue;
+      const r = phase(ctx, m);
+      if (r instanceof Promise)
+        return r.then((next) => (next === undefined ? undefined : runResponseStages(ctx, next, i + 1)));
+      m = r;
+    }
+    return m;
+  }
+
   const outbound = (
     session: ClientSession,
     server: string,
     msg: JsonRpcMessage,
-  ): JsonRpcMessage | undefined => {
-    let m: JsonRpcMessage | undefined = msg;
-    for (const st of responseStages) {
-      if (st.response !== undefined && m !== undefined) m = st.response({ session, server }, m);
+  ): JsonRpcMessage | undefined | Promise<JsonRpcMessage | undefined> =>
+    responseStages.length === 0 ? msg : runResponseStages({ session, server }, msg);
+
+  /** The server that answers a request of this session ('' when several or unknown). */
+  function serverOf(ex: Exchange, session: ClientSession, req: JsonRpcRequest): string {
+    if (ex.endpointServer !== undefined) return ex.endpointServer;
+    const p = req.params;
+    if ((req.method === 'tools/call' || req.method === 'prompts/get') && typeof p?.name === 'string')
+      return (
+        (req.method === 'tools/call' ? session.tools : session.prompts).resolve(p.name, session.serverSet)
+          ?.server ?? ''
+      );
+    if (req.method === 'resources/read' && typeof p?.uri === 'string')
+      return session.resourceOwner.get(p.uri) ?? '';
+    return '';
+  }
+
+  /**
+   * The final answer to a client request after the response stages, sent only once the messages
+   * of its stream that an asynchronous stage still holds have gone out (order kept).
+   */
+  async function answerOf(
+    ex: Exchange,
+    session: ClientSession,
+    req: JsonRpcRequest,
+    res: JsonRpcResponse,
+  ): Promise<JsonRpcResponse> {
+    let out: JsonRpcResponse = res;
+    if (responseStages.length > 0) {
+      const ctx: ResponseContext = { session, server: serverOf(ex, session, req), request: req, exchange: ex };
+      const m = await runResponseStages(ctx, res);
+      if (m === undefined || !isResponse(m))
+        throw new WardenError('ERR_INTERNAL', 'a response stage withheld the answer to a request');
+      out = m;
     }
-    return m;
-  };
+    const held = session.settled();
+    if (held !== undefined) await held;
+    return out;
+  }
 
   function statelessFor(principal: Principal, endpoint: EndpointSpec): ClientSession {
     const key = `${principal.key}|${endpoint.path}`;
@@ -395,8 +448,13 @@ export function createPipeline(
       // sessionless clients, so cancellation follows this exchange, never the JSON-RPC id.
       const abort = new Canceller();
       channel.onAbandon(() => abort.abort());
-      const res = await dispatch(upstreams, session, req, { channel, signal: abort.signal });
-      channel.end(modernResult(req.method, policyFiltered(ex, session, req.method, res)));
+      const res = await dispatch(upstreams, session, req, {
+        channel,
+        signal: abort.signal,
+        decide: (d) => decide(ex, d),
+      });
+      const filtered = policyFiltered(ex, session, req.method, res);
+      channel.end(modernResult(req.method, await answerOf(ex, session, req, filtered)));
       return;
     }
     if (req.method === 'initialize') {
@@ -428,9 +486,13 @@ export function createPipeline(
     const session = ex.session as ClientSession | undefined;
     if (session === undefined) throw new WardenError('ERR_SESSION_NOT_INITIALIZED');
     session.caller.subjectToken = ex.subjectToken;
-    channel.end(
-      policyFiltered(ex, session, req.method, await dispatch(upstreams, session, req, { channel })),
+    const res = policyFiltered(
+      ex,
+      session,
+      req.method,
+      await dispatch(upstreams, session, req, { channel, decide: (d) => decide(ex, d) }),
     );
+    channel.end(await answerOf(ex, session, req, res));
   }
 
   async function handleNotification(ex: Exchange, n: JsonRpcNotification): Promise<void> {
@@ -471,16 +533,18 @@ export function createPipeline(
       try {
         await runRequestStages(ex);
         upstreamStart = process.hrtime.bigint();
-        if (isRequest(msg)) {
-          await handleRequest(ex, msg, channel, sinkFor, inb);
-        } else if (isResponse(msg)) {
+        // A request stage may have rewritten the message (inspection redacts arguments).
+        const passed = ex.message;
+        if (isRequest(passed)) {
+          await handleRequest(ex, passed, channel, sinkFor, inb);
+        } else if (isResponse(passed)) {
           const session = ex.session as ClientSession | undefined;
-          if (ex.era === 'modern' || session === undefined || !(await session.answer(msg))) {
+          if (ex.era === 'modern' || session === undefined || !(await session.answer(passed))) {
             throw new WardenError('ERR_JSONRPC_RESPONSE_NOT_ALLOWED');
           }
           channel.accept();
         } else {
-          await handleNotification(ex, msg);
+          await handleNotification(ex, passed);
           channel.accept();
         }
         finish(

@@ -6,6 +6,7 @@
 import type { ClientChannel } from '../core/channel.js';
 import { Canceller } from '../core/cancel.js';
 import type { CancelSignal } from '../core/cancel.js';
+import type { StageDecision } from '../core/exchange.js';
 import { WardenError } from '../core/errors.js';
 import type {
   JsonRpcMessage,
@@ -52,6 +53,8 @@ export interface RouteContext {
   readonly signal?: CancelSignal;
   /** False for Warden's own fan-out sub-requests, which share the client's id. */
   readonly track?: boolean;
+  /** Records a decision on the exchange's audit record (schema validation refusals). */
+  readonly decide?: (d: StageDecision) => void;
 }
 
 /** Most input_required rounds Warden answers for a session-era client before giving up. */

@@ -92,12 +92,18 @@ export async function callTool(
     schema = session.toolSchemas.get(server, tool);
   }
   const refused = v.checkInput(server, tool, schema, params?.arguments);
-  if (refused !== undefined) return resultResponse(req.id, toolError(refused));
+  if (refused !== undefined) {
+    // Not a protocol error (the client gets an isError result), but a refusal the audit must show.
+    route.decide?.({ stage: 'validate', decision: 'deny', rule: 'inputSchema' });
+    return resultResponse(req.id, toolError(refused));
+  }
   const res = await send(up, session, server, req, params, route);
   if (!('result' in res)) return res;
   const r = res.result;
   // Only a final result carries the tool's output: input_required rounds and task handles do not.
   if ((r.resultType !== undefined && r.resultType !== 'complete') || 'task' in r) return res;
   const withheld = v.checkOutput(server, tool, schema, r);
-  return withheld === undefined ? res : resultResponse(req.id, toolError(withheld));
+  if (withheld === undefined) return res;
+  route.decide?.({ stage: 'validate', decision: 'deny', rule: 'outputSchema' });
+  return resultResponse(req.id, toolError(withheld));
 }

@@ -106,6 +106,15 @@ describe('input schema', () => {
     expect(extra.content[0]?.text).toMatch(/must NOT have additional properties/);
     expect(calls('sch', 'count')).toBe(0);
     expect(upstreamSaw('sch').filter((m) => m.method === 'tools/list')).toHaveLength(1);
+    // The refusal is not a protocol error, but the audit record says who refused and why.
+    const refusals = w
+      .audit()
+      .filter((r) => r.method === 'tools/call' && r.tool === 'count' && r.session === sid)
+      .map((r) => r.decisions.find((d) => d.stage === 'validate'));
+    expect(refusals).toEqual([
+      { stage: 'validate', decision: 'deny', rule: 'inputSchema' },
+      { stage: 'validate', decision: 'deny', rule: 'inputSchema' },
+    ]);
 
     const good = await callTool('/mcp/sch', sid, 4, 'count', { count: 3 });
     expect(good.isError).toBeUndefined();
@@ -164,6 +173,14 @@ describe('output schema', () => {
     expect(none.content[0]?.text).toMatch(/declares an outputSchema but returned no structuredContent/);
     // The upstream did run both calls: output validation is about what reaches the client.
     expect(calls('sch', 'count')).toBe(before + 2);
+    const withheld = w
+      .audit()
+      .filter((a) => a.method === 'tools/call' && a.session === sid)
+      .map((a) => a.decisions.find((d) => d.stage === 'validate'));
+    expect(withheld).toEqual([
+      { stage: 'validate', decision: 'deny', rule: 'outputSchema' },
+      { stage: 'validate', decision: 'deny', rule: 'outputSchema' },
+    ]);
   });
 });
 
