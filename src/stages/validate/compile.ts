@@ -77,6 +77,12 @@ function describe(e: ErrorObject): string {
 export class SchemaCompiler {
   private readonly cache = new Map<string, Compiled>();
   /**
+   * One instance per dialect that only checks schemas against their meta-schema. Compiling the
+   * meta-schema costs about 20 ms of CPU, so it is done once per dialect here rather than once per
+   * tool schema in each fresh instance (which then skips that check).
+   */
+  private readonly meta = new Map<typeof Ajv2020 | typeof Ajv2019 | typeof Ajv, Ajv>();
+  /**
    * The same schema object seen again (a session's listed tool, call after call) skips the
    * canonical JSON and the digest. Schemas come from parsed upstream JSON that nothing mutates; a
    * relisting brings new objects, which are keyed afresh by content.
@@ -144,7 +150,20 @@ export class SchemaCompiler {
       const Engine = engineFor(schema);
       if (Engine === undefined)
         return { ok: false, reason: 'schema names a $schema dialect Warden does not support' };
-      const ajv = new Engine({ strict: false, allErrors: false, code: { regExp: schemaRegExp } });
+      let meta = this.meta.get(Engine);
+      if (meta === undefined) {
+        meta = new Engine({ strict: false, allErrors: false, code: { regExp: schemaRegExp } });
+        addFormats(meta);
+        this.meta.set(Engine, meta);
+      }
+      if (meta.validateSchema(schema) !== true)
+        throw new Error(`schema is invalid: ${meta.errorsText(meta.errors)}`);
+      const ajv = new Engine({
+        strict: false,
+        allErrors: false,
+        validateSchema: false,
+        code: { regExp: schemaRegExp },
+      });
       addFormats(ajv);
       fn = ajv.compile(schema);
     } catch (err) {
