@@ -1,0 +1,442 @@
+/**
+ * Personal data detection (issue 5) with validators, and the data classification label policy acts
+ * on. One global regex finds candidates (`@`, runs of digits and separators, dotted quads, IBAN
+ * shapes, colon groups); validators run only at those positions: Luhn and issuer ranges for cards,
+ * ISO 13616 mod-97 and country lengths for IBANs, area/group/serial rules for US SSNs, birth date
+ * and check digit for Korean resident registration numbers, `node:net` for IP addresses.
+ *
+ * Classification (`classify`): secrets (except `low` ones), payment cards, SSNs and RRNs →
+ * `restricted`; IBANs, phone numbers, e-mail addresses and `low` secrets → `confidential` /
+ * `internal` as listed in {@link LABEL_OF}; IP addresses → `internal`; nothing → `public`.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { maskTail, maskValue } from './mask.js';
+import type { Finding, Severity } from './types.js';
+
+/** A data classification label, least to most sensitive. */
+export type Classification = 'public' | 'internal' | 'confidential' | 'restricted';
+
+const ORDER: readonly Classification[] = ['public', 'internal', 'confidential', 'restricted'];
+
+/** Label per personal-data rule. */
+export const LABEL_OF: Readonly<Record<string, Classification>> = {
+  'pii.payment-card': 'restricted',
+  'pii.us-ssn': 'restricted',
+  'pii.kr-rrn': 'restricted',
+  'pii.iban': 'confidential',
+  'pii.phone': 'confidential',
+  'pii.email': 'confidential',
+  'pii.ip-address': 'internal',
+};
+
+/**
+ * The classification label of some findings: the most sensitive label any of them carries.
+ * Secrets are `restricted` (a `low` secret such as an AWS account id is `internal`); personal
+ * data as in {@link LABEL_OF}; other kinds (injection, ANSI, …) carry no label; none → `public`.
+ */
+export function classify(findings: readonly Finding[]): Classification {
+  let best = 0;
+  for (const f of findings) {
+    let label: Classification = 'public';
+    if (f.kind === 'secret') label = f.severity === 'low' ? 'internal' : 'restricted';
+    else if (f.kind === 'pii') label = LABEL_OF[f.rule] ?? 'confidential';
+    best = Math.max(best, ORDER.indexOf(label));
+    if (best === ORDER.length - 1) break;
+  }
+  return ORDER[best] ?? 'public';
+}
+
+// --- validators (exported for tests) ---
+
+/** True when the digits pass the Luhn check. */
+export function luhn(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+/** Known issuer ranges (prefix ranges) with the lengths each issues. */
+const IIN: readonly (readonly [lo: number, hi: number, digits: number, lengths: readonly number[]])[] = [
+  [4, 4, 1, [13, 16, 19]], // Visa
+  [51, 55, 2, [16]], // Mastercard
+  [2221, 2720, 4, [16]], // Mastercard 2-series
+  [34, 34, 2, [15]], // American Express
+  [37, 37, 2, [15]],
+  [6011, 6011, 4, [16, 17, 18, 19]], // Discover
+  [644, 649, 3, [16, 17, 18, 19]],
+  [65, 65, 2, [16, 17, 18, 19]],
+  [3528, 3589, 4, [16, 17, 18, 19]], // JCB
+  [300, 305, 3, [14, 15, 16, 17, 18, 19]], // Diners Club
+  [36, 36, 2, [14, 15, 16, 17, 18, 19]],
+  [38, 39, 2, [16, 17, 18, 19]],
+  [62, 62, 2, [16, 17, 18, 19]], // UnionPay
+  [50, 50, 2, [12, 13, 14, 15, 16, 17, 18, 19]], // Maestro
+  [56, 58, 2, [12, 13, 14, 15, 16, 17, 18, 19]],
+  [2200, 2204, 4, [16, 17, 18, 19]], // Mir
+];
+
+/** True when `digits` (13–19 digits) is a Luhn-valid number in a known issuer range and length. */
+export function isPaymentCard(digits: string): boolean {
+  if (digits.length < 13 || digits.length > 19) return false;
+  const known = IIN.some(
+    ([lo, hi, n, lengths]) =>
+      lengths.includes(digits.length) && Number(digits.slice(0, n)) >= lo && Number(digits.slice(0, n)) <= hi,
+  );
+  return known && luhn(digits);
+}
+
+/** IBAN length per country (ISO 13616 registry). */
+export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AD: 24,
+  AE: 23,
+  AL: 28,
+  AT: 20,
+  AZ: 28,
+  BA: 20,
+  BE: 16,
+  BG: 22,
+  BH: 22,
+  BI: 27,
+  BR: 29,
+  BY: 28,
+  CH: 21,
+  CR: 22,
+  CY: 28,
+  CZ: 24,
+  DE: 22,
+  DJ: 27,
+  DK: 18,
+  DO: 28,
+  EE: 20,
+  EG: 29,
+  ES: 24,
+  FI: 18,
+  FK: 18,
+  FO: 18,
+  FR: 27,
+  GB: 22,
+  GE: 22,
+  GI: 23,
+  GL: 18,
+  GR: 27,
+  GT: 28,
+  HR: 21,
+  HU: 28,
+  IE: 22,
+  IL: 23,
+  IQ: 23,
+  IS: 26,
+  IT: 27,
+  JO: 30,
+  KW: 30,
+  KZ: 20,
+  LB: 28,
+  LC: 32,
+  LI: 21,
+  LT: 20,
+  LU: 20,
+  LV: 21,
+  LY: 25,
+  MC: 27,
+  MD: 24,
+  ME: 22,
+  MK: 19,
+  MN: 20,
+  MR: 27,
+  MT: 31,
+  MU: 30,
+  NI: 28,
+  NL: 18,
+  NO: 15,
+  OM: 23,
+  PK: 24,
+  PL: 28,
+  PS: 29,
+  PT: 25,
+  QA: 29,
+  RO: 24,
+  RS: 22,
+  RU: 33,
+  SA: 24,
+  SC: 31,
+  SD: 18,
+  SE: 24,
+  SI: 19,
+  SK: 24,
+  SM: 27,
+  SO: 23,
+  ST: 25,
+  SV: 28,
+  TL: 23,
+  TN: 24,
+  TR: 26,
+  UA: 29,
+  VA: 22,
+  VG: 24,
+  XK: 20,
+  YE: 30,
+};
+
+/** True when `iban` (compact, upper case) has its country's length and passes ISO 7064 mod-97. */
+export function isIban(iban: string): boolean {
+  if (IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length || !/^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(iban)) return false;
+  const moved = iban.slice(4) + iban.slice(0, 4);
+  let rem = 0;
+  for (let i = 0; i < moved.length; i++) {
+    const c = moved.charCodeAt(i);
+    const v = c >= 65 ? c - 55 : c - 48;
+    rem = v >= 10 ? (rem * 100 + v) % 97 : (rem * 10 + v) % 97;
+  }
+  return rem === 1;
+}
+
+/** True for a US SSN (`ddd-dd-dddd`): area not 000, 666 or 900–999; group not 00; serial not 0000. */
+export function isUsSsn(area: string, group: string, serial: string): boolean {
+  const a = Number(area);
+  return a !== 0 && a !== 666 && a < 900 && group !== '00' && serial !== '0000';
+}
+
+/** True for a Korean RRN (`YYMMDD-GNNNNNC`): a real birth date, a gender/century digit and the check digit. */
+export function isKrRrn(front: string, back: string): boolean {
+  const g = back.charCodeAt(0) - 48;
+  const century = g === 9 || g === 0 ? 1800 : g <= 2 || g === 5 || g === 6 ? 1900 : 2000;
+  const y = century + Number(front.slice(0, 2));
+  const m = Number(front.slice(2, 4));
+  const d = Number(front.slice(4, 6));
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (m < 1 || m > 12 || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return false;
+  const all = front + back;
+  const weights = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5];
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += (all.charCodeAt(i) - 48) * (weights[i] ?? 0);
+  return (11 - (sum % 11)) % 10 === all.charCodeAt(12) - 48;
+}
+
+const NANP = /^\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4}$/;
+const TRUNK = /^(?:0\d{1,4}|\(0\d{1,4}\))[ .-]?\d{3,4}[ .-]\d{4}$/;
+const E164 = /^\+[1-9][\d ().-]{6,20}$/;
+
+/**
+ * True for a phone number: E.164 (`+` and 8–15 digits, separators allowed) or a national format
+ * with separators (NANP `(415) 555-0134` / `415-555-0134`, trunk-prefixed `020 7946 0958`,
+ * `010-1234-5678`). Plain digit runs, dates and versions are not phone numbers.
+ */
+export function isPhone(s: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) digits++;
+  if (s.startsWith('+')) return E164.test(s) && digits >= 8 && digits <= 15;
+  return (NANP.test(s) && digits === 10) || (TRUNK.test(s) && digits >= 9 && digits <= 11);
+}
+
+// --- the scan ---
+
+const CANDIDATES =
+  /(?<ip4>\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})|(?<num>\+?\(?\d(?:[ .\/()-]{0,2}\d){6,22})|(?<email>@)|(?<iban>[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,34})|(?<ip6>:[0-9A-Fa-f]{0,4}:)/g;
+
+function isWord(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function isHexOrColon(c: number): boolean {
+  return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
+}
+
+function push(
+  out: Finding[],
+  rule: string,
+  severity: Severity,
+  start: number,
+  end: number,
+  evidence: string,
+): void {
+  out.push({ rule, kind: 'pii', severity, start, end, evidence });
+}
+
+const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
+const EMAIL_DOMAIN = /[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/y;
+
+/** An e-mail address around the `@` at `at`; returns the end offset scanned. */
+function email(text: string, at: number, out: Finding[]): number {
+  let s = at;
+  while (s > 0 && at - s < 64 && EMAIL_LOCAL.test(text[s - 1] ?? '')) s--;
+  while (s < at && text.charCodeAt(s) === 46) s++;
+  if (s === at || text.charCodeAt(at - 1) === 46) return at + 1;
+  EMAIL_DOMAIN.lastIndex = at + 1;
+  if (!EMAIL_DOMAIN.test(text)) return at + 1;
+  const end = EMAIL_DOMAIN.lastIndex;
+  const value = text.slice(s, end);
+  push(out, 'pii.email', 'medium', s, end, `${value[0] ?? ''}…@${text[at + 1] ?? ''}…[${value.length}]`);
+  return end;
+}
+
+/** Card, SSN, RRN or phone within the digit run `run` at `offset`; returns true when found. */
+function numberAt(run: string, offset: number, out: Finding[]): boolean {
+  const digits = run.replace(/\D/g, '');
+  const seps = run.replace(/[\d+()]/g, '');
+  // Cards: 13–19 digits, no separators or one kind (space or dash) between groups.
+  if (digits.length >= 13 && digits.length <= 19 && /^\d[\d -]*\d$/.test(run) && /^(?: *|-*)$/.test(seps)) {
+    if (isPaymentCard(digits)) {
+      push(out, 'pii.payment-card', 'high', offset, offset + run.length, `card ${maskTail(digits, 4)}`);
+      return true;
+    }
+  }
+  let m = /^(\d{3})[- ](\d{2})[- ](\d{4})$/.exec(run);
+  if (m !== null && isUsSsn(m[1] ?? '', m[2] ?? '', m[3] ?? '')) {
+    push(out, 'pii.us-ssn', 'high', offset, offset + run.length, `ssn ${maskValue(run)}`);
+    return true;
+  }
+  m = /^(\d{6})-(\d{7})$/.exec(run);
+  if (m !== null && isKrRrn(m[1] ?? '', m[2] ?? '')) {
+    push(out, 'pii.kr-rrn', 'high', offset, offset + run.length, `rrn ${maskValue(run)}`);
+    return true;
+  }
+  if (isPhone(run)) {
+    push(
+      out,
+      'pii.phone',
+      'medium',
+      offset,
+      offset + run.length,
+      `phone ${maskValue(run, run.startsWith('+') ? 2 : 0)}`,
+    );
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The digit run `run` at `offset`: the whole run first, then shorter runs of whole groups from
+ * the left (at most 8 groups each), so a number inside a longer run of numbers is still found.
+ */
+function numbers(text: string, run: string, offset: number, out: Finding[]): void {
+  const before = offset > 0 ? text.charCodeAt(offset - 1) : 32;
+  const after = text.charCodeAt(offset + run.length);
+  const bounded =
+    !isWord(before) &&
+    before !== 46 &&
+    (Number.isNaN(after) ||
+      (!isWord(after) && !(after === 46 && isDigit(text.charCodeAt(offset + run.length + 1)))));
+  if (bounded && numberAt(run, offset, out)) return;
+  // Groups: runs of digits, with a leading + or ( kept. Every number format here has groups of
+  // two or more digits (a leading `+1` aside), which keeps runs like `1-1-1-…` cheap.
+  const groups: [start: number, end: number, digits: number][] = [];
+  const re = /[+(]?(\d+)\)?/g;
+  for (let g = re.exec(run); g !== null; g = re.exec(run))
+    groups.push([g.index, g.index + g[0].length, g[1]?.length ?? 0]);
+  if (groups.length < 2) return;
+  for (let i = 0; i < groups.length; i++) {
+    const [gs, , first] = groups[i]!;
+    if (first < 2 && run[gs] !== '+') continue;
+    if (gs === 0 && isWord(before)) continue;
+    let last = i;
+    let digits = first;
+    const ends: [j: number, digits: number][] = [];
+    while (last + 1 < groups.length && last - i < 7 && groups[last + 1]![2] >= 2) {
+      last++;
+      digits += groups[last]![2];
+      if (digits > 19) break;
+      if (digits >= 8 && !(i === 0 && last === groups.length - 1)) ends.push([last, digits]);
+    }
+    for (let k = ends.length - 1; k >= 0; k--) {
+      const j = ends[k]![0];
+      const ge = groups[j]![1];
+      if (ge === run.length && isWord(after)) continue;
+      if (numberAt(run.slice(gs, ge), offset + gs, out)) {
+        i = j;
+        break;
+      }
+    }
+  }
+}
+
+function ipv4(text: string, start: number, end: number, out: Finding[]): void {
+  const before = start > 0 ? text.charCodeAt(start - 1) : 32;
+  const after = text.charCodeAt(end);
+  if (isWord(before) || before === 46 || isWord(after) || (after === 46 && isDigit(text.charCodeAt(end + 1))))
+    return;
+  const value = text.slice(start, end);
+  if (!isIPv4(value)) return;
+  // `v1.2.3.4` and `version 1.2.3.4` are versions.
+  if (/version[\s:=]*$|\bv$/i.test(text.slice(Math.max(0, start - 10), start))) return;
+  push(
+    out,
+    'pii.ip-address',
+    'low',
+    start,
+    end,
+    `${value.slice(0, value.indexOf('.') + 1)}…[${value.length}]`,
+  );
+}
+
+function ipv6(text: string, colon: number, out: Finding[]): number {
+  let s = colon;
+  while (s > 0 && colon - s < 40 && isHexOrColon(text.charCodeAt(s - 1))) s--;
+  let e = colon;
+  while (e < text.length && e - s < 45 && isHexOrColon(text.charCodeAt(e))) e++;
+  while (e > s && text.charCodeAt(e - 1) === 46) e--;
+  const value = text.slice(s, e);
+  if (value.length < 3 || isWord(text.charCodeAt(s - 1)) || isWord(text.charCodeAt(e))) return e;
+  if (value.includes(':') && isIPv6(value) && /[0-9a-fA-F]/.test(value)) {
+    push(out, 'pii.ip-address', 'low', s, e, `${value.slice(0, value.indexOf(':') + 1)}…[${value.length}]`);
+  }
+  return e;
+}
+
+function iban(text: string, start: number, candidate: string, out: Finding[]): boolean {
+  if (start > 0 && isWord(text.charCodeAt(start - 1))) return false;
+  const len = IBAN_LENGTHS[candidate.slice(0, 2)];
+  if (len === undefined) return false;
+  // Take exactly the country's number of characters, skipping single spaces.
+  let compact = '';
+  let i = 0;
+  while (i < candidate.length && compact.length < len) {
+    if (candidate[i] !== ' ') compact += candidate[i];
+    i++;
+  }
+  if (compact.length !== len || isWord(text.charCodeAt(start + i)) || !isIban(compact)) return false;
+  push(out, 'pii.iban', 'medium', start, start + i, `iban ${maskValue(compact, 2)}`);
+  return true;
+}
+
+/**
+ * Personal data in `text`: e-mail addresses (`pii.email`), phone numbers (`pii.phone`), payment
+ * cards (`pii.payment-card`), IBANs (`pii.iban`), US SSNs (`pii.us-ssn`), Korean RRNs
+ * (`pii.kr-rrn`) and IPv4/IPv6 addresses (`pii.ip-address`), each validated; evidence masked.
+ * Synchronous; one regex pass, validators only at candidates; linear in the text length.
+ */
+export function detectPii(text: string): Finding[] {
+  const out: Finding[] = [];
+  CANDIDATES.lastIndex = 0;
+  for (let m = CANDIDATES.exec(text); m !== null; m = CANDIDATES.exec(text)) {
+    const g = m.groups ?? {};
+    const pos = m.index;
+    if (g.ip4 !== undefined) {
+      ipv4(text, pos, pos + g.ip4.length, out);
+    } else if (g.num !== undefined) {
+      let run = g.num;
+      // A trailing `(` or separator is not part of the number.
+      while (run.length > 0 && !isDigit(run.charCodeAt(run.length - 1))) run = run.slice(0, -1);
+      numbers(text, run, pos, out);
+    } else if (g.email !== undefined) {
+      CANDIDATES.lastIndex = email(text, pos, out);
+    } else if (g.iban !== undefined) {
+      // An invalid IBAN shape may still hold a number: resume after the country code.
+      if (!iban(text, pos, g.iban, out)) CANDIDATES.lastIndex = pos + 2;
+      else CANDIDATES.lastIndex = out[out.length - 1]!.end;
+    } else if (g.ip6 !== undefined) {
+      CANDIDATES.lastIndex = Math.max(pos + 1, ipv6(text, pos, out));
+    }
+  }
+  return out;
+}
