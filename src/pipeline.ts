@@ -26,8 +26,8 @@ import { Upstreams } from './route/upstreams.js';
 import { createCredentialBroker } from './stages/credentials/index.js';
 import type { Authn } from './stages/authn/index.js';
 import { sessionStage } from './stages/session/index.js';
-import { policyStage } from './stages/policy/index.js';
-import type { PolicyTarget, TargetKind } from './stages/policy/index.js';
+import { policyStage, supportsFormElicitation } from './stages/policy/index.js';
+import type { ConfirmationRequest, ConfirmOutcome, PolicyTarget, TargetKind } from './stages/policy/index.js';
 import { splitName } from './route/naming.js';
 import { limitsStage } from './stages/limits/index.js';
 import { transportGuard } from './stages/transport-guard/index.js';
@@ -38,7 +38,7 @@ import type { ApprovalQueue } from './store/approvals.js';
 import { memoryElevationStore } from './store/elevations.js';
 import type { ElevationStore } from './store/elevations.js';
 import { lapseHooks } from './admin/audit.js';
-import { LATEST_MODERN } from './core/protocol.js';
+import { LATEST_MODERN, META, metaOf } from './core/protocol.js';
 
 /** The pipeline: the transports' Handler plus what the process wiring needs. */
 export interface Pipeline extends Handler {
@@ -147,11 +147,85 @@ export function createPipeline(
     maxRequestBytes: cfg.limits.maxRequestBytes,
   });
 
+  // Reply paths and stage answers of the exchanges in flight (user confirmation needs both).
+  const channels = new WeakMap<Exchange, ClientChannel>();
+  const answered = new WeakMap<Exchange, JsonRpcResponse>();
+  const confirmTimeoutMs = cfg.admin.approvalTimeoutSec * 1000;
+
+  /**
+   * Asks the caller to confirm a held call (approve rules with `userConfirmation`): on the call's
+   * own stream in the 2025 era, as an input_required round in the 2026-07-28 era.
+   */
+  function confirmWithUser(
+    ex: Exchange,
+    q: ConfirmationRequest,
+    rule: string,
+  ): ConfirmOutcome | Promise<ConfirmOutcome> {
+    const req = ex.message;
+    if (!isRequest(req)) return { kind: 'unavailable' };
+    if (ex.era === 'modern') {
+      const ep = endpoints.get(ex.endpoint);
+      const mrtr = ep === undefined ? undefined : statelessFor(ex.principal, ep).mrtr;
+      if (mrtr === undefined) return { kind: 'unavailable' };
+      // The same owner dispatch binds its own round trips to: principal and endpoint.
+      const owner = `${ex.principal.key}|${ex.endpoint}`;
+      const params = req.params;
+      if (typeof params?.requestState === 'string') {
+        const c = mrtr.claim(owner, req, params);
+        if (c.kind === 'continuation') return { kind: 'continued' };
+        if (c.kind === 'expired') return { kind: 'expired' };
+        // The confirmation round is used up: the call goes on as the plain request it was.
+        const rest = { ...params };
+        delete rest.requestState;
+        delete rest.inputResponses;
+        ex.message = { ...req, params: rest };
+        return { kind: 'answered', answer: c.answer };
+      }
+      if (!supportsFormElicitation(metaOf(params)?.[META.clientCapabilities])) return { kind: 'unavailable' };
+      const lapsed = (): void =>
+        audit.write({
+          time: new Date().toISOString(),
+          exchange: newExchangeId(),
+          transport: ex.transport,
+          endpoint: ex.endpoint,
+          era: 'modern',
+          principal: ex.principal.key,
+          direction: 'client',
+          kind: 'request',
+          method: req.method,
+          ...(ex.audit.tool !== undefined ? { tool: ex.audit.tool } : {}),
+          decisions: [
+            {
+              stage: 'policy',
+              decision: 'deny',
+              rule: `${rule} (user confirmation expired)`,
+              code: 'ERR_APPROVAL_EXPIRED',
+            },
+          ],
+          outcome: 'denied',
+          code: 'ERR_APPROVAL_EXPIRED',
+        });
+      answered.set(ex, mrtr.ask(owner, req, params, q, confirmTimeoutMs, lapsed));
+      return { kind: 'asked' };
+    }
+    const session = ex.session as ClientSession | undefined;
+    if (session === undefined || !supportsFormElicitation(session.hello.capabilities))
+      return { kind: 'unavailable' };
+    return session
+      .askUser(q.method, q.params, channels.get(ex), confirmTimeoutMs)
+      .then((r): ConfirmOutcome =>
+        r === undefined
+          ? { kind: 'expired' }
+          : { kind: 'answered', answer: 'result' in r ? r.result : undefined },
+      );
+  }
+
   const policy =
     cfg.policy === undefined
       ? undefined
       : policyStage(cfg.policy, cfg.servers, {
           elevatedRoles: (key) => elevations.activeRoles(key),
+          confirm: confirmWithUser,
           // Held calls wait in the approval queue only where approvers can reach it (admin API).
           ...(cfg.admin.enabled
             ? {
@@ -425,6 +499,8 @@ export function createPipeline(
       if (ex.audit.decisions.length === before) {
         decide(ex, { stage: st.name, decision: 'allow', us: Number((process.hrtime.bigint() - t0) / 1000n) });
       }
+      // A stage answered the request itself (an input_required round): nothing goes further.
+      if (answered.has(ex)) return;
     }
   }
 
@@ -435,6 +511,12 @@ export function createPipeline(
     sinkFor: (id: string) => ClientSink,
     inb: Inbound,
   ): Promise<void> {
+    const reply = answered.get(ex);
+    // A request stage answered the request itself (an input_required round): nothing is routed.
+    if (reply !== undefined) {
+      channel.end(reply);
+      return;
+    }
     const endpoint = inb.endpoint;
     if (ex.era === 'modern') {
       const session = statelessFor(ex.principal, endpoint);
@@ -529,6 +611,7 @@ export function createPipeline(
     async handle(inb, channel, sinkFor) {
       const ex = newExchange(inb);
       const msg = inb.message;
+      channels.set(ex, channel);
       let upstreamStart: bigint | undefined;
       try {
         await runRequestStages(ex);

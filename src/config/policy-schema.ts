@@ -114,6 +114,10 @@ const ruleSchema = z
       .optional()
       .meta({ description: 'Per-argument constraints (allow and approve rules on tools only).' }),
     when: when.optional(),
+    userConfirmation: z.boolean().optional().meta({
+      description:
+        "Approve rules only: when the calling client declared form-mode elicitation, Warden asks the user to confirm the call through an MCP elicitation (timeout `admin.approvalTimeoutSec`) instead of queueing it for an approver. Default false: a user confirming their own call is consent, not a second person's approval.",
+    }),
   })
   .meta({
     description:

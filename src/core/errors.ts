@@ -235,8 +235,8 @@ export const ERRORS = {
     status: 403,
     rpc: RPC.wardenDenied,
     meaning:
-      'A policy rule requires human approval for this call and this Warden cannot hold calls for approval yet; the call was refused.',
-    fix: 'Change the rule effect to `allow` or `deny`, or wait for approvals support.',
+      'A policy rule requires human approval for this call, but nobody can be asked: the admin API (and so the approval queue) is off, and the rule does not allow user confirmation or the client declared no form-mode elicitation; the call was refused.',
+    fix: 'Turn on the admin API (`admin.enabled`) so approvers can release held calls, set `userConfirmation: true` on the rule for clients that support elicitation, or change the rule effect to `allow` or `deny`.',
   },
   ERR_SESSION_UNKNOWN: {
     status: 404,
@@ -358,14 +358,16 @@ export const ERRORS = {
   ERR_APPROVAL_DENIED: {
     status: 403,
     rpc: RPC.wardenDenied,
-    meaning: 'The call was held for approval and an approver denied it; it was not forwarded.',
-    fix: 'Ask the approver why, or change what the call does.',
+    meaning:
+      'The call was held for approval and an approver denied it, or the user asked to confirm it (elicitation) declined, cancelled, left the box unticked or sent a malformed answer; it was not forwarded.',
+    fix: 'Ask the approver why, or confirm the call when asked, or change what the call does.',
   },
   ERR_APPROVAL_EXPIRED: {
     status: 403,
     rpc: RPC.wardenDenied,
-    meaning: 'The call was held for approval and nobody decided before its timeout; it was not forwarded.',
-    fix: 'Retry while an approver is watching the queue (`warden approvals list`).',
+    meaning:
+      'The call was held for approval and nobody decided (or the user did not answer the confirmation, or a 2026-07-28 client retried after `admin.approvalTimeoutSec`) before its timeout; it was not forwarded.',
+    fix: 'Retry while an approver is watching the queue (`warden approvals list`), or answer the confirmation sooner.',
   },
   ERR_ADMIN_FORBIDDEN: {
     status: 403,

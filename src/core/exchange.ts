@@ -50,7 +50,8 @@ export interface HttpFacts {
 /** What one stage decided, for the audit record. */
 export interface StageDecision {
   readonly stage: string;
-  readonly decision: 'allow' | 'deny' | 'modify' | 'skip' | 'error';
+  /** `hold`: the call waits for a decision made elsewhere (a user asked to confirm it). */
+  readonly decision: 'allow' | 'deny' | 'modify' | 'skip' | 'error' | 'hold';
   /** The rule or check that made the decision. */
   readonly rule?: string;
   /** Error code on deny/error. */

@@ -11,6 +11,10 @@
  * Warden's own table, bound to the principal, the endpoint, the method and a digest of the request
  * parameters, single-use, and expiring after `ttlMs`. A state that fails any check is refused and
  * nothing reaches the upstream.
+ *
+ * The same table carries Warden's own questions (user confirmation of a call a policy rule holds):
+ * {@link MrtrBridge.ask} answers the request with an `input_required` round and
+ * {@link MrtrBridge.claim} takes the retry's answer, under the same binding rules.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Canceller } from '../core/cancel.js';
@@ -88,6 +92,36 @@ class Pending {
   }
 }
 
+/** A question Warden itself asked a client in an input_required round. */
+class Question {
+  timer: NodeJS.Timeout | undefined;
+  /** Set when the round's time ran out; the state is then kept a while to say so. */
+  lapsed = false;
+
+  constructor(
+    readonly owner: string,
+    readonly bind: string,
+    readonly key: string,
+  ) {}
+}
+
+/** The input request key of Warden's own question in an input_required round. */
+export const WARDEN_ASK_KEY = 'warden-confirm';
+
+/** What a client retry's `requestState` names (see {@link MrtrBridge.claim}). */
+export type Claim =
+  | { readonly kind: 'answer'; readonly answer: unknown }
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'continuation' };
+
+function invalidState(): WardenError {
+  return new WardenError(
+    'ERR_INVALID_PARAMS',
+    'requestState is unknown, expired, already used, or belongs to another request',
+    { data: { field: 'requestState' } },
+  );
+}
+
 function digest(method: string, params: Params | undefined): string {
   const rest: Params = { ...params };
   delete rest.inputResponses;
@@ -98,7 +132,7 @@ function digest(method: string, params: Params | undefined): string {
 
 /** The bridge table of one Warden process. */
 export class MrtrBridge {
-  private readonly table = new Map<string, Pending>();
+  private readonly table = new Map<string, Pending | Question>();
 
   constructor(
     private readonly ttlMs: number,
@@ -139,18 +173,9 @@ export class MrtrBridge {
     relay: (m: JsonRpcMessage) => void,
     signal: CancelSignal | undefined,
   ): Promise<JsonRpcResponse> {
-    const state = params?.requestState;
-    const p = typeof state === 'string' ? this.table.get(state) : undefined;
-    if (p === undefined || p.owner !== owner || p.bind !== digest(req.method, params)) {
-      throw new WardenError(
-        'ERR_INVALID_PARAMS',
-        'requestState is unknown, expired, already used, or belongs to another request',
-        {
-          data: { field: 'requestState' },
-        },
-      );
-    }
-    this.table.delete(state as string);
+    const [state, p] = this.bound(owner, req, params);
+    if (!(p instanceof Pending)) throw invalidState();
+    this.table.delete(state);
     clearTimeout(p.timer);
     this.round(p, req, relay);
     const responses = params?.inputResponses;
@@ -168,6 +193,75 @@ export class MrtrBridge {
     // What the client did not answer is asked again, as the specification suggests.
     p.asked.push(...still);
     return this.settle(p, req, signal);
+  }
+
+  /**
+   * The entry a client's `requestState` names, if it is bound to this owner (principal and
+   * endpoint), this method and these parameters; anything else is refused.
+   */
+  private bound(
+    owner: string,
+    req: JsonRpcRequest,
+    params: Params | undefined,
+  ): [string, Pending | Question] {
+    const state = params?.requestState;
+    const e = typeof state === 'string' ? this.table.get(state) : undefined;
+    if (e === undefined || e.owner !== owner || e.bind !== digest(req.method, params)) throw invalidState();
+    return [state as string, e];
+  }
+
+  /**
+   * Answers a request with Warden's own input_required round: one question (under
+   * {@link WARDEN_ASK_KEY}) and a `requestState` bound like any other. When no retry came within
+   * `ttlMs`, `onLapse` runs and the state is kept another `ttlMs` so a late retry learns it expired.
+   */
+  ask(
+    owner: string,
+    req: JsonRpcRequest,
+    params: Params | undefined,
+    question: { readonly method: string; readonly params: Readonly<Record<string, unknown>> },
+    ttlMs: number,
+    onLapse?: () => void,
+  ): JsonRpcResponse {
+    if (this.table.size >= this.maxPending)
+      throw new WardenError('ERR_SESSION_LIMIT', 'too many requests waiting for client input');
+    const q = new Question(owner, digest(req.method, params), WARDEN_ASK_KEY);
+    const token = randomBytes(24).toString('base64url');
+    this.table.set(token, q);
+    q.timer = setTimeout(() => {
+      if (this.table.get(token) !== q) return;
+      q.lapsed = true;
+      onLapse?.();
+      q.timer = setTimeout(() => {
+        if (this.table.get(token) === q) this.table.delete(token);
+      }, ttlMs);
+      q.timer.unref();
+    }, ttlMs);
+    q.timer.unref();
+    return resultResponse(req.id, {
+      resultType: 'input_required',
+      inputRequests: { [q.key]: { method: question.method, params: question.params } },
+      requestState: token,
+    });
+  }
+
+  /**
+   * Reads a retry's `requestState`: the client's answer to Warden's own question, or that question
+   * having expired (either way the state is used up), or the continuation of an upstream request
+   * (left in place for {@link resume}). Anything else throws ERR_INVALID_PARAMS.
+   */
+  claim(owner: string, req: JsonRpcRequest, params: Params | undefined): Claim {
+    const [state, e] = this.bound(owner, req, params);
+    if (e instanceof Pending) return { kind: 'continuation' };
+    this.table.delete(state);
+    clearTimeout(e.timer);
+    if (e.lapsed) return { kind: 'expired' };
+    const responses = params?.inputResponses;
+    const answer =
+      responses !== null && typeof responses === 'object' && !Array.isArray(responses)
+        ? (responses as Record<string, unknown>)[e.key]
+        : undefined;
+    return { kind: 'answer', answer };
   }
 
   /** Points the pending request's progress and logging at this round's client request. */
@@ -223,7 +317,7 @@ export class MrtrBridge {
   close(): void {
     for (const p of this.table.values()) {
       clearTimeout(p.timer);
-      p.abort.abort();
+      if (p instanceof Pending) p.abort.abort();
     }
     this.table.clear();
   }

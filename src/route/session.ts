@@ -7,6 +7,7 @@ import type { ClientChannel, ClientSink } from '../core/channel.js';
 import { Canceller } from '../core/cancel.js';
 import { WardenError, toWardenError } from '../core/errors.js';
 import { toJsonRpcError } from '../core/mapper.js';
+import { newSessionId } from '../core/ids.js';
 import { CAPABILITY_FOR } from '../core/protocol.js';
 import type { Principal } from '../core/exchange.js';
 import type {
@@ -290,6 +291,42 @@ export class ClientSession implements LeaseListener {
         params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
       if (channel?.open === true) channel.send(msg);
       else this.sink?.push(msg);
+    });
+  }
+
+  /**
+   * Asks the client a question of Warden's own that releases or refuses a held call (user
+   * confirmation): the id is `warden-` and 192 random bits, so it can be neither guessed nor
+   * confused with the `w<n>` ids of relayed server requests, and only a response POSTed on this
+   * session (this principal) can answer it. Resolves undefined when no answer came within
+   * `timeoutMs`; the client is then told the request was cancelled.
+   */
+  askUser(
+    method: string,
+    params: Record<string, unknown>,
+    channel: ClientChannel | undefined,
+    timeoutMs: number,
+  ): Promise<JsonRpcResponse | undefined> {
+    const id = `warden-${newSessionId()}`;
+    const send = (m: JsonRpcMessage): void => {
+      if (channel?.open === true) channel.send(m);
+      else this.sink?.push(m);
+    };
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.localAsks.delete(id);
+        send({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: 'confirmation timed out' },
+        });
+        resolve(undefined);
+      }, timeoutMs);
+      this.localAsks.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      send({ jsonrpc: '2.0', id, method, params });
     });
   }
 

@@ -58,6 +58,8 @@ export interface CompiledRule {
   readonly annotations: readonly (readonly [AnnotationHint, boolean])[];
   readonly args: ArgsCheck | undefined;
   readonly when: Condition | undefined;
+  /** Approve rules: ask the calling user through elicitation when the client supports it. */
+  readonly userConfirmation: boolean;
 }
 
 /** The compiled policy. */
@@ -153,6 +155,11 @@ export function compilePolicy(cfg: PolicyConfig, servers: readonly string[]): Co
         });
       args = compileArgs(r.arguments, `${at}.arguments`, problems);
     }
+    if (r.userConfirmation === true && r.effect !== 'approve')
+      problems.push({
+        path: `${at}.userConfirmation`,
+        message: 'user confirmation applies to approve rules only',
+      });
     if (r.annotations !== undefined && (r.prompts !== undefined || r.resources !== undefined))
       problems.push({ path: `${at}.annotations`, message: 'annotations exist on tools only' });
     return {
@@ -168,6 +175,7 @@ export function compilePolicy(cfg: PolicyConfig, servers: readonly string[]): Co
       annotations: Object.entries(r.annotations ?? {}) as [AnnotationHint, boolean][],
       args,
       when: r.when === undefined ? undefined : compileWhen(r.when, `${at}.when`, problems),
+      userConfirmation: r.userConfirmation === true,
     };
   });
   if (problems.length > 0)

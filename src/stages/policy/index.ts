@@ -13,11 +13,28 @@ import { compilePolicy } from './compile.js';
 import type { CompiledPolicy, TargetKind } from './compile.js';
 import { evaluate } from './evaluate.js';
 import type { Decision } from './evaluate.js';
+import { confirmationRequest, confirmed } from './confirm.js';
+import type { ConfirmationRequest } from './confirm.js';
 
 export { compilePolicy } from './compile.js';
 export type { CompiledPolicy, Effect, TargetKind } from './compile.js';
 export { evaluate, rolesOf, DEFAULT_DENY } from './evaluate.js';
 export type { Decision, PolicyContext } from './evaluate.js';
+export { CONFIRM_FIELD, supportsFormElicitation } from './confirm.js';
+export type { ConfirmationRequest } from './confirm.js';
+
+/** How asking the calling user to confirm a held call went (see {@link PolicyHooks.confirm}). */
+export type ConfirmOutcome =
+  /** The client cannot be asked (it declared no form-mode elicitation): the approver path applies. */
+  | { readonly kind: 'unavailable' }
+  /** The client answered: its elicitation result, or undefined when it answered with an error. */
+  | { readonly kind: 'answered'; readonly answer: unknown }
+  /** No answer within the approval timeout. */
+  | { readonly kind: 'expired' }
+  /** 2026-07-28: the request is answered with an input_required round; the retry brings the answer. */
+  | { readonly kind: 'asked' }
+  /** 2026-07-28: the request continues a call that was already let through (an upstream's own round). */
+  | { readonly kind: 'continued' };
 
 /** A request's target as routing resolves it: server (undefined when not yet known) and name. */
 export interface PolicyTarget {
@@ -43,6 +60,15 @@ export interface PolicyHooks {
     rule: string,
     args: unknown,
   ): Promise<'approved' | 'denied' | 'expired'>;
+  /**
+   * Asks the calling user to confirm a call whose `approve` rule has `userConfirmation`, through
+   * an MCP elicitation in the client's era; without it such rules behave like any approve rule.
+   */
+  confirm?(
+    ex: Exchange,
+    question: ConfirmationRequest,
+    rule: string,
+  ): ConfirmOutcome | Promise<ConfirmOutcome>;
 }
 
 /** Most tool annotation sets remembered from lists. */
@@ -119,6 +145,67 @@ export function policyStage(
     throw new WardenError(code, undefined, { data: { rule: d.rule } });
   }
 
+  /** Rules whose held calls the user may confirm (`userConfirmation: true`). */
+  const userConfirms = new Set(policy.rules.filter((r) => r.userConfirmation).map((r) => r.id));
+
+  /**
+   * Asks the user to confirm a held call; only `accept` with the box ticked lets it pass. A client
+   * that cannot be asked falls back to the approval queue, or to ERR_POLICY_APPROVAL_REQUIRED.
+   */
+  async function confirmByUser(
+    ex: Exchange,
+    target: { readonly server: string; readonly name: string },
+    d: Decision,
+    args: unknown,
+  ): Promise<void> {
+    const outcome = await (hooks.confirm as NonNullable<PolicyHooks['confirm']>)(
+      ex,
+      confirmationRequest(target, d.rule, args),
+      d.rule,
+    );
+    switch (outcome.kind) {
+      case 'unavailable':
+        if (hooks.hold !== undefined) return held(ex, target, d, args);
+        return refuse(ex, d);
+      case 'asked':
+        decide(ex, { stage: 'policy', decision: 'hold', rule: `${d.rule} (asking user)` });
+        return;
+      case 'continued':
+        decide(ex, { stage: 'policy', decision: 'allow', rule: `${d.rule} (continuing confirmed call)` });
+        return;
+      case 'answered':
+        if (confirmed(outcome.answer)) {
+          decide(ex, { stage: 'policy', decision: 'allow', rule: `${d.rule} (confirmed by user)` });
+          return;
+        }
+        decide(ex, {
+          stage: 'policy',
+          decision: 'deny',
+          rule: `${d.rule} (denied by user)`,
+          code: 'ERR_APPROVAL_DENIED',
+        });
+        throw new WardenError(
+          'ERR_APPROVAL_DENIED',
+          'The user did not confirm the call; it was not forwarded.',
+          {
+            data: { rule: d.rule },
+          },
+        );
+      case 'expired':
+        decide(ex, {
+          stage: 'policy',
+          decision: 'deny',
+          rule: `${d.rule} (user confirmation expired)`,
+          code: 'ERR_APPROVAL_EXPIRED',
+        });
+        throw new WardenError(
+          'ERR_APPROVAL_EXPIRED',
+          'The user did not answer the confirmation in time; the call was not forwarded.',
+          { data: { rule: d.rule } },
+        );
+    }
+  }
+
   return {
     name: 'policy',
     policy,
@@ -157,6 +244,14 @@ export function policyStage(
         risk: hooks.risk?.(ex) ?? 0,
         elevated: hooks.elevatedRoles?.(ex.principal.key),
       });
+      if (
+        d.effect === 'approve' &&
+        target.server !== undefined &&
+        hooks.confirm !== undefined &&
+        kind === 'tool' &&
+        userConfirms.has(d.rule)
+      )
+        return confirmByUser(ex, { server: target.server, name: target.name }, d, args);
       if (d.effect === 'approve' && hooks.hold !== undefined && target.server !== undefined)
         return held(ex, { server: target.server, name: target.name }, d, args);
       if (d.effect !== 'allow') refuse(ex, d);

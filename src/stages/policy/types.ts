@@ -44,6 +44,8 @@ export interface PolicyRuleConfig {
     | undefined;
   readonly arguments?: Readonly<Record<string, ArgConstraintConfig>> | undefined;
   readonly when?: WhenConfig | undefined;
+  /** Approve rules: ask the calling user through elicitation when the client can be asked (default false). */
+  readonly userConfirmation?: boolean | undefined;
 }
 
 /** One Warden role derived from claims (`policy.roles.<name>`). */
