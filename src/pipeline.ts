@@ -30,6 +30,7 @@ import { policyStage, supportsFormElicitation } from './stages/policy/index.js';
 import type { ConfirmationRequest, ConfirmOutcome, PolicyTarget, TargetKind } from './stages/policy/index.js';
 import { splitName } from './route/naming.js';
 import { limitsStage } from './stages/limits/index.js';
+import type { LimitStore } from './store/limits.js';
 import { transportGuard } from './stages/transport-guard/index.js';
 import type { AuditSink } from './store/audit-jsonl.js';
 import { SessionStore } from './store/sessions.js';
@@ -102,6 +103,7 @@ export function createPipeline(
   log: Logger,
   identity: WardenIdentity,
   authn?: Authn,
+  stores: { readonly limits?: LimitStore } = {},
 ): Pipeline {
   const cfg = compiled.config;
   const credentials = createCredentialBroker(cfg.servers, (ref) => compiled.secrets.get(ref), { log });
@@ -139,7 +141,7 @@ export function createPipeline(
   for (const n of names) endpoints.set(`/mcp/${n}`, { path: `/mcp/${n}`, servers: [n], aggregate: false });
 
   // Undefined when no limit is configured: the stage then costs nothing per request.
-  const limits = limitsStage(cfg.limits);
+  const limits = limitsStage(cfg.limits, stores.limits === undefined ? {} : { store: stores.limits });
   const guard = transportGuard({
     allowedHosts: compiled.allowedHosts,
     allowedOrigins: compiled.allowedOrigins,

@@ -22,6 +22,7 @@ import { createPipeline } from './pipeline.js';
 import { loadSecrets } from './secrets/index.js';
 import type { Pipeline } from './pipeline.js';
 import { JsonlAuditSink } from './store/audit-jsonl.js';
+import { openSharedStores } from './stores.js';
 import { createHttpServer, serveHttp } from './transport/http-server.js';
 import { serveStdio } from './transport/stdio-server.js';
 import { closeHttpPools } from './transport/upstream-http.js';
@@ -85,15 +86,20 @@ export async function startWarden(
   const port = (server.address() as AddressInfo).port;
   const compiled = compile(config, { embedded: opts.embedded ?? false, boundPort: port, secrets });
   const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
+  // Redis (limits.store: redis) is connected before the pipeline; unreachable, it is only warned about.
+  const shared = await openSharedStores(config, secrets, log);
   let pipeline: Pipeline;
   let authn: Authn | undefined;
   try {
     authn = await buildAuthn(compiled, log);
-    pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION }, authn);
+    pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION }, authn, {
+      limits: shared.limits,
+    });
   } catch (err) {
-    // Start-up failed after the port was bound: release it and the audit file before reporting.
+    // Start-up failed after the port was bound: release it, the audit file and Redis before reporting.
     server.close();
     audit.close();
+    await shared.close();
     throw err;
   }
   serveHttp(server, pipeline, {
@@ -118,6 +124,7 @@ export async function startWarden(
     } catch (err) {
       server.close();
       await pipeline.close();
+      await shared.close();
       audit.close();
       throw err;
     }
@@ -148,6 +155,7 @@ export async function startWarden(
         server.close();
         server.closeAllConnections();
         await pipeline.close();
+        await shared.close();
         await closeHttpPools();
         audit.close();
       })();
@@ -158,9 +166,13 @@ export async function startWarden(
 
 /** Runs the stdio front over this process's stdin/stdout for the one server in `config`. */
 export async function startStdioFront(config: Config, log: Logger): Promise<void> {
-  const compiled = compile(config, { secrets: await loadSecrets(config) });
+  const secrets = await loadSecrets(config);
+  const compiled = compile(config, { secrets });
   const audit = new JsonlAuditSink(path.join(compiled.dataDir, config.audit.file), config.audit.fsync);
-  const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION });
+  const shared = await openSharedStores(config, secrets, log);
+  const pipeline = createPipeline(compiled, audit, log, { name: 'mcp-warden', version: VERSION }, undefined, {
+    limits: shared.limits,
+  });
   const name = Object.keys(config.servers)[0] ?? 'stdio';
   const endpoint = pipeline.endpointOf(`/mcp/${name}`) ?? {
     path: `/mcp/${name}`,
@@ -169,5 +181,6 @@ export async function startStdioFront(config: Config, log: Logger): Promise<void
   };
   await serveStdio(pipeline, endpoint, process.stdin, process.stdout, config.limits.maxRequestBytes);
   await pipeline.close();
+  await shared.close();
   audit.close();
 }

@@ -85,8 +85,11 @@ export function compile(
     authProblems.push({ path: 'admin.enabled', message: 'the admin API needs auth.mode other than none' });
   if (config.admin.enabled && !isLoopback(config.admin.host))
     authProblems.push({ path: 'admin.host', message: 'the admin listener accepts only a loopback address' });
+  // Shared limit counters need somewhere to live: refused at start-up, not on the first request.
+  if (config.limits.store === 'redis' && config.redis === undefined)
+    authProblems.push({ path: 'limits.store', message: 'the redis store needs the top-level redis block' });
   if (authProblems.length > 0)
-    throw new WardenError('ERR_CONFIG_INVALID', `${authProblems.length} problem(s) in auth`, {
+    throw new WardenError('ERR_CONFIG_INVALID', `${authProblems.length} problem(s) in the configuration`, {
       data: { problems: authProblems },
     });
   const port = opts.boundPort ?? config.listen.port;

@@ -165,6 +165,9 @@ const stdioServer = z
 export const SECRET_REF =
   /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|keyvault:[A-Za-z0-9-]{1,127}(\/[A-Za-z0-9]{1,64})?)$/;
 
+/** A secret reference, or a `redis://` / `rediss://` URL whose user info carries no password. */
+const REDIS_URL = new RegExp(`${SECRET_REF.source}|^rediss?://(?:[^:@/\\s]+@)?[^@/\\s]+(?:/\\d{1,2})?$`);
+
 const secretRef = (description: string) =>
   z
     .string()
@@ -509,6 +512,14 @@ export const configSchema = z
           })
           .optional()
           .meta({ description: 'Daily tool-call budgets. Unset: no budget.' }),
+        store: z.enum(['memory', 'redis']).default('memory').meta({
+          description:
+            "Where rate, concurrency and budget counters live. `memory`: in this process (per replica, lost on restart). `redis`: in the `redis` block's server, shared by every replica (docs/limits.md).",
+        }),
+        failOpen: z.boolean().default(false).meta({
+          description:
+            'When the `redis` store cannot answer: false (default) refuses the request with 503 ERR_LIMIT_UNAVAILABLE; true lets it through unchecked, audited as a fail-open decision every time.',
+        }),
       })
       .prefault({})
       .meta({ description: 'Size, rate, concurrency and budget limits.' }),
@@ -638,6 +649,55 @@ export const configSchema = z
       })
       .prefault({})
       .meta({ description: 'Tool schema validation.' }),
+    integrity: z
+      .strictObject({
+        pinning: z.enum(['tofu', 'lock', 'off']).default('tofu').meta({
+          description:
+            "How tool, prompt and resource-template definitions and each server's identity are pinned (docs/integrity.md). `tofu` (default): the first listing of each kind from a server is pinned and served; later changes, additions and removals are withheld until approved. `lock`: only what `lockFile` pins is served; everything else waits for approval. `off`: no pinning (not recommended).",
+        }),
+        lockFile: z.string().min(1).default('warden.lock').meta({
+          description:
+            'Lock file read under `pinning: lock` (written by `warden pins lock`), relative to the working directory.',
+        }),
+        storeFile: z.string().min(1).default('warden.db').meta({
+          description: 'SQLite file holding pins and pending changes, relative to dataDir.',
+        }),
+      })
+      .prefault({})
+      .meta({ description: 'Pinned definitions and rug-pull defence.' }),
+    redis: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(
+            REDIS_URL,
+            'must be a secret reference (env:NAME, file:PATH, keyvault:NAME) or a redis:// or rediss:// URL without a password',
+          )
+          .meta({
+            description:
+              'The Redis server: a secret reference (`env:REDIS_URL`, `file:PATH`, `keyvault:NAME`) resolving to a `redis://` or `rediss://` URL, or such a URL written out when it carries no password.',
+          }),
+        keyPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9:_.{}-]{1,64}$/, 'letters, digits and : _ . { } -, at most 64')
+          .default('warden:')
+          .meta({
+            description:
+              'Put before every key Warden writes, so several deployments (and tests) can share one Redis. Replicas of one deployment use the same prefix.',
+          }),
+        connectTimeoutMs: z.int().min(100).max(60_000).default(2000).meta({
+          description:
+            'Time allowed to connect, in milliseconds. Warden starts even when Redis cannot be reached (it logs a warning and keeps reconnecting).',
+        }),
+        commandTimeoutMs: z.int().min(10).max(10_000).default(500).meta({
+          description:
+            'Longest wait for one Redis answer, in milliseconds; then the check fails as unavailable (see `limits.failOpen`), so no request hangs on a dead Redis.',
+        }),
+      })
+      .optional()
+      .meta({
+        description: 'Redis, for state shared by replicas (`limits.store: redis`). Absent: no Redis.',
+      }),
     audit: z
       .strictObject({
         file: z

@@ -271,6 +271,13 @@ export const ERRORS = {
       "The principal's daily tool-call budget (`limits.dailyBudget.perPrincipal`) is spent; the call was not forwarded. `Retry-After` gives the seconds until the budget resets at `limits.dailyBudget.resetHourUtc`.",
     fix: 'Wait for the daily reset, or raise `limits.dailyBudget.perPrincipal`.',
   },
+  ERR_LIMIT_UNAVAILABLE: {
+    status: 503,
+    rpc: RPC.serverError,
+    meaning:
+      'The shared limit store (`limits.store: redis`) could not answer in time (down, unreachable, timed out), so the limits could not be checked; the request was not forwarded. Warden fails closed unless `limits.failOpen` is true.',
+    fix: 'Check Redis and the network path to it (`redis.url`); Warden logs the cause. Retry shortly: the request was not run.',
+  },
   ERR_SESSION_NOT_INITIALIZED: {
     status: 400,
     rpc: RPC.invalidRequest,

@@ -41,6 +41,8 @@ export function secretRefPaths(config: Config): SecretRefAt[] {
   if (tls !== undefined) {
     out.push({ path: 'listen.tls.cert', ref: tls.cert }, { path: 'listen.tls.key', ref: tls.key });
   }
+  if (config.redis !== undefined && isSecretRef(config.redis.url))
+    out.push({ path: 'redis.url', ref: config.redis.url });
   const intro = config.auth.introspection;
   if (intro !== undefined) out.push({ path: 'auth.introspection.clientSecret', ref: intro.clientSecret });
   const { encryptionKey, keyVault } = config.secrets;

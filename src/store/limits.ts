@@ -1,8 +1,8 @@
 /**
  * Where the limits stage keeps its counters. The stage talks only to the small `LimitStore`
  * interface; `memoryLimitStore` is the one-process store (rate-limiter-flexible's memory limiter for
- * windows, plain counters for in-flight calls). A shared store (rate-limiter-flexible's Redis
- * limiter behind the same interface) is the scale-out work.
+ * windows, plain counters for in-flight calls). The shared store for replicas is
+ * `redisLimitStore` in `limits-redis.ts`, behind the same interface.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -14,7 +14,10 @@ export interface Take {
   readonly msBeforeNext: number;
 }
 
-/** A fixed-window counter: `points` per window, one key per subject (principal, server, tool…). */
+/**
+ * A fixed-window counter: `points` per window, one key per subject (principal, server, tool…). A
+ * shared store rejects with `ERR_LIMIT_UNAVAILABLE` when it cannot answer.
+ */
 export interface WindowCounter {
   /** Takes one point for `key`; `windowSec` overrides the window length when the key's window starts. */
   take(key: string, windowSec?: number): Promise<Take>;
@@ -22,11 +25,15 @@ export interface WindowCounter {
   giveBack(key: string): Promise<void>;
 }
 
-/** An in-flight counter with a cap per key. */
+/**
+ * An in-flight counter with a cap per key. `acquire` answers synchronously when the counts are in
+ * this process (no promise per request) and with a promise when they are shared; a shared store
+ * rejects with `ERR_LIMIT_UNAVAILABLE` when it cannot answer.
+ */
 export interface InflightCounter {
-  /** Counts one more in flight for `key` and returns true, or returns false (nothing counted) at `max`. */
-  acquire(key: string, max: number): boolean;
-  /** Counts one fewer in flight for `key`. */
+  /** Counts one more in flight for `key` and yields true, or yields false (nothing counted) at `max`. */
+  acquire(key: string, max: number): boolean | Promise<boolean>;
+  /** Counts one fewer in flight for `key`; never below zero, never throws (a shared store logs). */
   release(key: string): void;
 }
 

@@ -9,6 +9,8 @@ import type { Exchange, Principal } from '../../src/core/exchange.js';
 import type { JsonRpcMessage } from '../../src/core/jsonrpc.js';
 import { limitsStage } from '../../src/stages/limits/index.js';
 import type { LimitsSettings, LimitsStage } from '../../src/stages/limits/index.js';
+import { memoryLimitStore } from '../../src/store/limits.js';
+import type { LimitStore } from '../../src/store/limits.js';
 
 function principal(subject: string): Principal {
   return { key: `https://issuer|${subject}`, issuer: 'https://issuer', subject, scopes: [], roles: [] };
@@ -56,10 +58,59 @@ const call = (name: string): JsonRpcMessage => ({
 });
 const ping: JsonRpcMessage = { jsonrpc: '2.0', id: 1, method: 'ping' };
 
-function build(settings: LimitsSettings, now?: () => number): LimitsStage {
-  const st = limitsStage(settings, now === undefined ? {} : { now });
+function build(settings: LimitsSettings, now?: () => number, store?: LimitStore): LimitsStage {
+  const st = limitsStage(settings, {
+    ...(now === undefined ? {} : { now }),
+    ...(store === undefined ? {} : { store }),
+  });
   if (st === undefined) throw new Error('stage expected');
   return st;
+}
+
+/**
+ * A memory store whose counters named in `down` fail as a shared store does when Redis cannot
+ * answer; `calls` logs every operation so a test sees what was given back, released or skipped.
+ */
+function failingStore(down: ReadonlySet<string>): { store: LimitStore; calls: string[] } {
+  const mem = memoryLimitStore();
+  const calls: string[] = [];
+  const fail = (): never => {
+    throw new WardenError('ERR_LIMIT_UNAVAILABLE');
+  };
+  return {
+    calls,
+    store: {
+      window(name, points, durationSec) {
+        const w = mem.window(name, points, durationSec);
+        return {
+          async take(key, windowSec) {
+            calls.push(`take ${name}`);
+            if (down.has(name)) fail();
+            return w.take(key, windowSec);
+          },
+          async giveBack(key) {
+            calls.push(`giveBack ${name}`);
+            if (down.has(name)) fail();
+            return w.giveBack(key);
+          },
+        };
+      },
+      inflight(name) {
+        const c = mem.inflight(name);
+        return {
+          async acquire(key, max) {
+            calls.push(`acquire ${name}`);
+            if (down.has(name)) fail();
+            return c.acquire(key, max);
+          },
+          release(key) {
+            calls.push(`release ${name}`);
+            c.release(key);
+          },
+        };
+      },
+    },
+  };
 }
 
 /** Runs the request phase and returns the refusal, or undefined when allowed. */
@@ -205,5 +256,58 @@ describe('limits stage', () => {
     expect(await run(st, exchange('bob', call('echo')))).toBeUndefined();
     t = Date.UTC(2026, 10, 30, 6, 0, 0);
     expect(await run(st, exchange('alice', call('echo')))).toBeUndefined();
+  });
+
+  it('store unavailable, fail closed: 503 ERR_LIMIT_UNAVAILABLE, the slot and the points already taken are given back', async () => {
+    const { store, calls } = failingStore(new Set(['rate.perPrincipal']));
+    const settings: LimitsSettings = {
+      concurrency: { perPrincipal: 1 },
+      rate: { global: { points: 5, durationSec: 60 }, perPrincipal: { points: 5, durationSec: 60 } },
+    };
+    const st = build(settings, undefined, store);
+    const err = await run(st, exchange('alice', ping));
+    expect(err?.code).toBe('ERR_LIMIT_UNAVAILABLE');
+    expect(err?.status).toBe(503);
+    expect(calls).toEqual([
+      'acquire concurrency.perPrincipal',
+      'take rate.global',
+      'take rate.perPrincipal',
+      'release concurrency.perPrincipal',
+      'giveBack rate.global',
+    ]);
+  });
+
+  it('store unavailable, failOpen: the request passes unchecked, one skip decision names the rule, later checks are not tried', async () => {
+    const { store, calls } = failingStore(new Set(['concurrency.perServer']));
+    const st = build(
+      {
+        failOpen: true,
+        concurrency: { perPrincipal: 1, perServer: 1 },
+        rate: { perPrincipal: { points: 1, durationSec: 60 } },
+      },
+      undefined,
+      store,
+    );
+    const ex = exchange('alice', call('echo'));
+    expect(await run(st, ex)).toBeUndefined();
+    expect(ex.audit.decisions).toEqual([
+      { stage: 'limits', decision: 'skip', rule: 'limits.failOpen', code: 'ERR_LIMIT_UNAVAILABLE' },
+    ]);
+    expect(calls).toEqual(['acquire concurrency.perPrincipal', 'acquire concurrency.perServer']);
+    // The slot it did get is held and released with the exchange.
+    expect((await run(st, exchange('alice', ping)))?.code).toBe('ERR_LIMIT_CONCURRENCY');
+    st.end(ex);
+    expect(calls.at(-1)).toBe('release concurrency.perPrincipal');
+  });
+
+  it('a fault that is not the store being unavailable is not failed open', async () => {
+    const st = build({ failOpen: true, rate: { global: { points: 1, durationSec: 60 } } }, undefined, {
+      window: () => ({
+        take: () => Promise.reject(new Error('bug')),
+        giveBack: () => Promise.resolve(),
+      }),
+      inflight: () => ({ acquire: () => true, release: () => undefined }),
+    });
+    await expect(st.request?.(exchange('alice', ping))).rejects.toThrow('bug');
   });
 });

@@ -7,11 +7,12 @@
  */
 import { WardenError } from '../../core/errors.js';
 import type { ErrorCode } from '../../core/errors.js';
+import { decide } from '../../core/exchange.js';
 import type { Exchange, Stage } from '../../core/exchange.js';
 import type { JsonRpcRequest } from '../../core/jsonrpc.js';
 import { isRequest } from '../../core/jsonrpc.js';
-import { memoryLimitStore } from './store.js';
-import type { InflightCounter, LimitStore, WindowCounter } from './store.js';
+import { memoryLimitStore } from '../../store/limits.js';
+import type { InflightCounter, LimitStore, WindowCounter } from '../../store/limits.js';
 
 /** A fixed window: `points` requests per `durationSec` seconds. */
 export interface RateWindow {
@@ -29,6 +30,11 @@ export interface LimitsSettings {
   };
   readonly concurrency?: { readonly perPrincipal?: number; readonly perServer?: number };
   readonly dailyBudget?: { readonly perPrincipal: number; readonly resetHourUtc: number };
+  /**
+   * When the counter store cannot answer (`ERR_LIMIT_UNAVAILABLE`): false (default) refuses the
+   * request; true lets it through unchecked and records a `limits.failOpen` skip decision.
+   */
+  readonly failOpen?: boolean;
 }
 
 /** The name of a limit, as carried in a refusal's `data.limit`. */
@@ -120,7 +126,7 @@ export function limitsStage(settings: LimitsSettings, options: LimitsOptions = {
     caps.push({
       limit: 'concurrency.perPrincipal',
       max: c.perPrincipal,
-      counter: store.inflight('cp'),
+      counter: store.inflight('concurrency.perPrincipal'),
       key: byPrincipal,
     });
   }
@@ -128,7 +134,7 @@ export function limitsStage(settings: LimitsSettings, options: LimitsOptions = {
     caps.push({
       limit: 'concurrency.perServer',
       max: c.perServer,
-      counter: store.inflight('cs'),
+      counter: store.inflight('concurrency.perServer'),
       key: byServer,
     });
   }
@@ -149,9 +155,30 @@ export function limitsStage(settings: LimitsSettings, options: LimitsOptions = {
 
   const held = new WeakMap<Exchange, [InflightCounter, string][]>();
 
+  const failOpen = settings.failOpen === true;
+
   async function undo(taken: readonly [WindowCounter, string][], ex: Exchange): Promise<void> {
     release(ex);
-    await Promise.all(taken.map(([counter, key]) => counter.giveBack(key)));
+    // A give-back that fails (shared store gone) leaves the point spent until its window ends.
+    await Promise.allSettled(taken.map(([counter, key]) => counter.giveBack(key)));
+  }
+
+  /**
+   * The store could not answer. Fail closed: undo and refuse. Fail open: keep what was taken,
+   * record the skip once (the audit trail of every fail-open) and skip the remaining checks, so a
+   * hanging store costs one command timeout per request, not one per check.
+   */
+  async function unavailable(
+    err: unknown,
+    taken: readonly [WindowCounter, string][],
+    ex: Exchange,
+  ): Promise<void> {
+    if (!(err instanceof WardenError) || err.code !== 'ERR_LIMIT_UNAVAILABLE') throw err;
+    if (!failOpen) {
+      await undo(taken, ex);
+      throw err;
+    }
+    decide(ex, { stage: 'limits', decision: 'skip', rule: 'limits.failOpen', code: 'ERR_LIMIT_UNAVAILABLE' });
   }
 
   function release(ex: Exchange): void {
@@ -168,55 +195,62 @@ export function limitsStage(settings: LimitsSettings, options: LimitsOptions = {
       const msg = ex.message;
       if (!isRequest(msg)) return;
       const s = subjectOf(ex, msg);
-      for (const cap of caps) {
-        const key = cap.key(s);
-        if (key === undefined) continue;
-        if (!cap.counter.acquire(key, cap.max)) {
-          release(ex);
-          throw retryAfter(
-            cap.limit,
-            1000,
-            'ERR_LIMIT_CONCURRENCY',
-            `Too many requests in flight (${cap.limit}: at most ${cap.max}); retry when an earlier call has finished.`,
-          );
-        }
-        let h = held.get(ex);
-        if (h === undefined) held.set(ex, (h = []));
-        h.push([cap.counter, key]);
-      }
       const taken: [WindowCounter, string][] = [];
-      for (const r of rates) {
-        const key = r.key(s);
-        if (key === undefined) continue;
-        const t = await r.counter.take(key);
-        if (!t.ok) {
-          await undo(taken, ex);
-          const secs = Math.max(1, Math.ceil(t.msBeforeNext / 1000));
-          throw retryAfter(
-            r.limit,
-            t.msBeforeNext,
-            'ERR_LIMIT_RATE',
-            `Rate limit reached (${r.limit}: ${r.window.points} requests per ${r.window.durationSec} s); retry in ${secs} s.`,
-          );
+      try {
+        for (const cap of caps) {
+          const key = cap.key(s);
+          if (key === undefined) continue;
+          const r = cap.counter.acquire(key, cap.max);
+          // The memory store answers synchronously: no promise is awaited on that path.
+          if (!(typeof r === 'boolean' ? r : await r)) {
+            release(ex);
+            throw retryAfter(
+              cap.limit,
+              1000,
+              'ERR_LIMIT_CONCURRENCY',
+              `Too many requests in flight (${cap.limit}: at most ${cap.max}); retry when an earlier call has finished.`,
+            );
+          }
+          let h = held.get(ex);
+          if (h === undefined) held.set(ex, (h = []));
+          h.push([cap.counter, key]);
         }
-        taken.push([r.counter, key]);
-      }
-      if (budget !== undefined && budgetCounter !== undefined && msg.method === 'tools/call') {
-        // The budget day starts at resetHourUtc; the window index names the day, so keys never
-        // carry a count across a reset even when the store keeps them a little longer.
-        const shifted = now() - budget.resetHourUtc * 3_600_000;
-        const day = Math.floor(shifted / DAY_MS);
-        const msLeft = (day + 1) * DAY_MS - shifted;
-        const t = await budgetCounter.take(`${s.principal}|${day}`, Math.ceil(msLeft / 1000));
-        if (!t.ok) {
-          await undo(taken, ex);
-          throw retryAfter(
-            'dailyBudget.perPrincipal',
-            msLeft,
-            'ERR_LIMIT_BUDGET',
-            `Daily tool-call budget spent (${budget.perPrincipal} calls per day); it resets at ${String(budget.resetHourUtc).padStart(2, '0')}:00 UTC.`,
-          );
+        for (const r of rates) {
+          const key = r.key(s);
+          if (key === undefined) continue;
+          const t = await r.counter.take(key);
+          if (!t.ok) {
+            await undo(taken, ex);
+            const secs = Math.max(1, Math.ceil(t.msBeforeNext / 1000));
+            throw retryAfter(
+              r.limit,
+              t.msBeforeNext,
+              'ERR_LIMIT_RATE',
+              `Rate limit reached (${r.limit}: ${r.window.points} requests per ${r.window.durationSec} s); retry in ${secs} s.`,
+            );
+          }
+          taken.push([r.counter, key]);
         }
+        if (budget !== undefined && budgetCounter !== undefined && msg.method === 'tools/call') {
+          // The budget day starts at resetHourUtc; the window index names the day, so keys never
+          // carry a count across a reset even when the store keeps them a little longer.
+          const shifted = now() - budget.resetHourUtc * 3_600_000;
+          const day = Math.floor(shifted / DAY_MS);
+          const msLeft = (day + 1) * DAY_MS - shifted;
+          const t = await budgetCounter.take(`${s.principal}|${day}`, Math.ceil(msLeft / 1000));
+          if (!t.ok) {
+            await undo(taken, ex);
+            throw retryAfter(
+              'dailyBudget.perPrincipal',
+              msLeft,
+              'ERR_LIMIT_BUDGET',
+              `Daily tool-call budget spent (${budget.perPrincipal} calls per day); it resets at ${String(budget.resetHourUtc).padStart(2, '0')}:00 UTC.`,
+            );
+          }
+        }
+      } catch (err) {
+        if (err instanceof WardenError && err.code !== 'ERR_LIMIT_UNAVAILABLE') throw err;
+        await unavailable(err, taken, ex);
       }
     },
   };
