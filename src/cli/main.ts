@@ -16,6 +16,7 @@ import { TOKEN_USAGE, runToken } from './token.js';
 import { POLICY_USAGE, runPolicy } from './policy.js';
 import { APPROVALS_USAGE, runApprovals } from './approvals.js';
 import { ELEVATE_USAGE, runElevate } from './elevate.js';
+import { INSPECT_USAGE, runInspect } from './inspect.js';
 
 const HELP = `warden ${VERSION} — security gateway for the Model Context Protocol
 
@@ -32,6 +33,8 @@ Usage:
                                           list, release or deny calls held for approval
   ${ELEVATE_USAGE}
                                           request, grant, refuse or list time-bound roles
+  ${INSPECT_USAGE}
+                                          scan JSON lines {"id","text"} with the local detectors
   warden --version | --help
 
 Environment:
@@ -153,6 +156,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runApprovals(rest);
       case 'elevate':
         return await runElevate(rest);
+      case 'inspect':
+        return await runInspect(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${VERSION}\n`);
