@@ -12,6 +12,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ElicitRequest, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
@@ -19,7 +20,7 @@ import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startRecordingUpstream } from '../fixtures/servers/recording-http.js';
 import type { RecordingUpstream } from '../fixtures/servers/recording-http.js';
 import { raw } from '../helpers/http.js';
-import { openSession, rpc, startTestWarden } from '../helpers/warden.js';
+import { ROOT, openSession, rpc, startTestWarden } from '../helpers/warden.js';
 import type { TestWarden } from '../helpers/warden.js';
 
 /** The endpoint whose rule lets the user confirm, and one whose approve rule does not. */
@@ -514,5 +515,86 @@ describe('user confirmation through elicitation, 2026-07-28 era (input_required)
       expect(r.json.error?.data?.code).toBe('ERR_POLICY_APPROVAL_REQUIRED');
     }
     expect(calls()).toBe(before);
+  });
+});
+
+describe('user confirmation followed by the upstream’s own question, 2026-07-28 era', () => {
+  const SCRIPTED = path.join(ROOT, 'dist/test/fixtures/servers/scripted-server.js');
+  let s: TestWarden;
+  beforeAll(async () => {
+    s = await startTestWarden({
+      servers: { s: { command: process.execPath, args: [SCRIPTED] } },
+      admin: { approvalTimeoutSec: 5 },
+      policy: {
+        rules: [
+          {
+            id: 'sample-confirm',
+            effect: 'approve',
+            servers: ['s'],
+            tools: ['sample'],
+            userConfirmation: true,
+          },
+        ],
+      },
+    });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  async function call(id: number, params: Record<string, unknown>): Promise<Reply> {
+    const r = await raw(`${s.url}/mcp/s`, {
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'sample',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
+    });
+    return { status: r.status, json: JSON.parse(r.body) as Reply['json'] };
+  }
+
+  it('[policy:approval] after the user confirmed, the upstream’s sampling round is relayed and its retry is not asked again', async () => {
+    const params = { name: 'sample', arguments: {}, _meta: meta({ ...ELICIT, sampling: {} }) };
+    const first = await call(1, params);
+    const r1 = first.json.result as {
+      inputRequests: Record<string, { method: string }>;
+      requestState: string;
+    };
+    expect(Object.keys(r1.inputRequests)).toEqual(['warden-confirm']);
+    // Confirmed: the call runs upstream, which asks the client to sample — a second round.
+    const second = await call(2, {
+      ...params,
+      inputResponses: { 'warden-confirm': YES },
+      requestState: r1.requestState,
+    });
+    const r2 = second.json.result as {
+      resultType: string;
+      inputRequests: Record<string, { method: string }>;
+      requestState: string;
+    };
+    expect(r2.resultType).toBe('input_required');
+    const [key, ask] = Object.entries(r2.inputRequests)[0] ?? [];
+    expect(ask?.method).toBe('sampling/createMessage');
+    expect(r2.requestState).not.toBe(r1.requestState);
+    const answer = { role: 'assistant', content: { type: 'text', text: 'hi-after-confirm' }, model: 'm' };
+    const third = await call(3, {
+      ...params,
+      inputResponses: { [key ?? '']: answer },
+      requestState: r2.requestState,
+    });
+    expect(third.json.result?.resultType).toBe('complete');
+    expect(JSON.stringify(third.json.result)).toContain('hi-after-confirm');
+    const rules = s
+      .audit()
+      .filter((r) => r.method === 'tools/call')
+      .map((r) => r.decisions.find((d) => d.stage === 'policy')?.rule);
+    expect(rules).toEqual([
+      'sample-confirm (asking user)',
+      'sample-confirm (confirmed by user)',
+      'sample-confirm (continuing confirmed call)',
+    ]);
   });
 });
