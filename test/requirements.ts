@@ -300,8 +300,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'limits:distributed',
     level: 'S',
-    status: 'gap',
-    issue: 4,
+    status: 'covered',
     summary: 'with Redis, limits hold across replicas.',
   },
   {

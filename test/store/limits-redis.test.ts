@@ -127,7 +127,7 @@ describe.skipIf(URL_ === '')('redis limit store (real Redis)', () => {
     const ia = a.inflight('concurrency.perServer');
     const ib = b.inflight('concurrency.perServer');
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? ia : ib).acquire('rec', 3)),
+      Array.from({ length: 40 }, (_, i) => Promise.resolve((i % 2 === 0 ? ia : ib).acquire('rec', 3))),
     );
     const wonA = results.filter((r, i) => r && i % 2 === 0).length;
     const wonB = results.filter((r, i) => r && i % 2 === 1).length;
