@@ -176,6 +176,7 @@ function whoCan(
       r.args !== undefined ? 'argument constraints' : '',
       r.when !== undefined ? 'conditions' : '',
       r.annotations.length > 0 ? 'annotations' : '',
+      r.userConfirmation ? 'user confirmation' : '',
     ]
       .filter((x) => x !== '')
       .join(', ');

@@ -31,6 +31,13 @@ const config: Config = configSchema.parse({
         arguments: { path: { pathPrefix: ['/srv'] } },
       },
       { id: 'no-delete', effect: 'deny', tools: ['delete_*'] },
+      {
+        id: 'export-confirm',
+        effect: 'approve',
+        servers: ['notes'],
+        tools: ['export'],
+        userConfirmation: true,
+      },
     ],
   },
 });
@@ -106,6 +113,12 @@ describe('warden policy', () => {
     expect(d.out).toContain('  deny    no-delete: everyone');
     const none = await run(['who-can', 'files__read']);
     expect(none.out).toContain('no rule covers it: denied to everyone (default-deny)');
+  });
+  it('[policy:approval] who-can says when an approve rule lets the user confirm the call', async () => {
+    const r = await run(['who-can', 'notes__export']);
+    expect(r.out).toBe(
+      'tool export on notes:\n  approve export-confirm: everyone (with user confirmation)\n',
+    );
   });
   it('refuses bad usage with ERR_CONFIG_INVALID', async () => {
     await expect(run(['explain', '--sub', 'a'])).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
