@@ -9,9 +9,10 @@ import type { EvalSection } from './metrics.js';
 import { evalFold } from './results.js';
 import { section as results } from './results.js';
 import { section as prompts } from './prompts.js';
+import { section as definitions } from './definitions.js';
 
 /** The sections, in report order. */
-const SECTIONS: readonly EvalSection[] = [results, prompts];
+const SECTIONS: readonly EvalSection[] = [definitions, results, prompts];
 
 function main(): void {
   const only = process.env.WARDEN_EVAL_ONLY;
