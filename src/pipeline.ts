@@ -39,6 +39,8 @@ import type { ApprovalQueue } from './store/approvals.js';
 import { memoryElevationStore } from './store/elevations.js';
 import type { ElevationStore } from './store/elevations.js';
 import { lapseHooks } from './admin/audit.js';
+import { integrityFor } from './integrity.js';
+import type { PinStore } from './store/pins.js';
 import { LATEST_MODERN, META, metaOf } from './core/protocol.js';
 
 /** The pipeline: the transports' Handler plus what the process wiring needs. */
@@ -52,6 +54,8 @@ export interface Pipeline extends Handler {
   readonly approvals: ApprovalQueue;
   /** Just-in-time role grants: `elevations.activeRoles(principal.key)` adds to the token's roles. */
   readonly elevations: ElevationStore;
+  /** Pinned definitions and pending changes (the admin API approves and rejects through it). */
+  readonly pins: PinStore;
   /** Writes buffered audit records now. */
   flushAudit(): void;
   close(): Promise<void>;
@@ -108,6 +112,9 @@ export function createPipeline(
   const cfg = compiled.config;
   const credentials = createCredentialBroker(cfg.servers, (ref) => compiled.secrets.get(ref), { log });
   const upstreams = new Upstreams(compiled, log, identity.version, credentials);
+  // Pinning (docs/integrity.md): list results and calls are checked against approved pins.
+  const integrity = integrityFor(compiled, (r) => audit.write(r), log);
+  upstreams.integrity = integrity;
   // Every fail-open is audited: a server whose optional sandbox could not be set up runs unconfined.
   for (const f of upstreams.sandboxFailOpen)
     audit.write({
@@ -600,6 +607,7 @@ export function createPipeline(
     upstreams,
     approvals,
     elevations,
+    pins: integrity.store,
     get sessionCount() {
       return sessions.size;
     },
@@ -730,6 +738,7 @@ export function createPipeline(
       await sessions.closeAll();
       await Promise.allSettled([...stateless.values()].map((s) => s.close()));
       await upstreams.closeAll();
+      integrity.close();
       audit.flush();
     },
   };

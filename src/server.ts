@@ -116,6 +116,7 @@ export async function startWarden(
         authenticate: (facts, endpointPath) => check.authenticate(facts, endpointPath),
         approvals: pipeline.approvals,
         elevations: pipeline.elevations,
+        pins: pipeline.pins,
         audit: (r) => audit.write(r),
         approverRole: config.admin.approverRole,
         maxElevationSec: config.admin.maxElevationSec,

@@ -18,6 +18,8 @@ import type { ElevationStore } from '../store/elevations.js';
 import { ADMIN_ENDPOINT, adminRecord } from './audit.js';
 import type { AdminEvent } from './audit.js';
 import { parseElevationRequest } from './body.js';
+import { answerPins, pinRouteOf } from './pins.js';
+import type { PinStore } from '../store/pins.js';
 
 /** Checks a request's bearer token; resolves with the principal or throws a coded refusal (the Authn stage's `authenticate`). */
 export type AdminAuthenticate = (facts: HttpFacts, endpointPath: string) => Promise<{ principal: Principal }>;
@@ -27,6 +29,8 @@ export interface AdminDeps {
   readonly authenticate: AdminAuthenticate;
   readonly approvals: ApprovalQueue;
   readonly elevations: ElevationStore;
+  /** Pinned definitions and pending changes (`/pins` routes, docs/integrity.md). */
+  readonly pins?: PinStore;
   readonly audit: (record: AuditRecord) => void;
   /** Role a token must carry to list and decide (`admin.approverRole`). */
   readonly approverRole: string;
@@ -117,10 +121,20 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
       remoteAddress: req.socket.remoteAddress ?? '',
     };
     const route = routeOf(method, path);
-    audit({ method: route?.pattern ?? `${method} ${path.slice(0, 128)}` });
+    const pinRoute = deps.pins === undefined ? undefined : pinRouteOf(method, path);
+    audit({ method: route?.pattern ?? pinRoute?.pattern ?? `${method} ${path.slice(0, 128)}` });
     // Authentication first: an unauthenticated caller learns nothing, not even which routes exist.
     const { principal } = await deps.authenticate(facts, ADMIN_ENDPOINT);
     audit({ principal: principal.key });
+    if (pinRoute !== undefined && deps.pins !== undefined) {
+      audit({ rule: 'approver-role' });
+      if (!principal.roles.includes(deps.approverRole))
+        throw new WardenError('ERR_ADMIN_FORBIDDEN', `this needs the ${deps.approverRole} role`);
+      if (pinRoute.what === 'decide') await readBody(req);
+      const a = answerPins(pinRoute, method, deps.pins, principal.key, audit);
+      send(res, a.status, a.body);
+      return;
+    }
     if (route === undefined) throw new WardenError('ERR_ADMIN_NOT_FOUND', 'no such admin route');
     const wantPost = route.action !== undefined;
     if (

@@ -17,6 +17,7 @@ import { POLICY_USAGE, runPolicy } from './policy.js';
 import { APPROVALS_USAGE, runApprovals } from './approvals.js';
 import { ELEVATE_USAGE, runElevate } from './elevate.js';
 import { INSPECT_USAGE, runInspect } from './inspect.js';
+import { PINS_USAGE, runPins } from './pins.js';
 
 const HELP = `warden ${VERSION} — security gateway for the Model Context Protocol
 
@@ -33,13 +34,15 @@ Usage:
                                           list, release or deny calls held for approval
   ${ELEVATE_USAGE}
                                           request, grant, refuse or list time-bound roles
+  ${PINS_USAGE}
+                                          review changed tool definitions; write warden.lock
   ${INSPECT_USAGE}
                                           scan JSON lines {"id","text"} with the local detectors
   warden --version | --help
 
 Environment:
   WARDEN_CONFIG                           config file used when --config is not given
-  WARDEN_ADMIN_TOKEN                      bearer token for approvals and elevate (instead of --token)
+  WARDEN_ADMIN_TOKEN                      bearer token for approvals, elevate and pins (instead of --token)
 `;
 
 function fail(err: unknown): number {
@@ -156,6 +159,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runApprovals(rest);
       case 'elevate':
         return await runElevate(rest);
+      case 'pins':
+        return await runPins(rest);
       case 'inspect':
         return await runInspect(rest);
       case '--version':

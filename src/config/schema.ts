@@ -665,6 +665,22 @@ export const configSchema = z
       })
       .prefault({})
       .meta({ description: 'Pinned definitions and rug-pull defence.' }),
+    integrity: z
+      .strictObject({
+        pinning: z.enum(['tofu', 'lock', 'off']).default('tofu').meta({
+          description:
+            "How tool, prompt and resource-template definitions and each server's identity are pinned (docs/integrity.md). `tofu` (default): the first listing of each kind from a server is pinned and served; later changes, additions and removals are withheld until approved. `lock`: only what `lockFile` pins is served; everything else waits for approval. `off`: no pinning (not recommended).",
+        }),
+        lockFile: z.string().min(1).default('warden.lock').meta({
+          description:
+            'Lock file read under `pinning: lock` (written by `warden pins lock`), relative to the working directory.',
+        }),
+        storeFile: z.string().min(1).default('warden.db').meta({
+          description: 'SQLite file holding pins and pending changes, relative to dataDir.',
+        }),
+      })
+      .prefault({})
+      .meta({ description: 'Pinned definitions and rug-pull defence.' }),
     redis: z
       .strictObject({
         url: z

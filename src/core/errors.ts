@@ -343,6 +343,13 @@ export const ERRORS = {
       'A stdio server configured with `sandbox` cannot be sandboxed: bwrap or prlimit is missing, the kernel refused the namespaces, or a sandbox path does not exist. Warden does not start.',
     fix: 'Install bubblewrap, allow unprivileged user namespaces, or fix the listed path; `sandbox.optional: true` runs the server unsandboxed instead (logged and audited).',
   },
+  ERR_INTEGRITY_UNAPPROVED: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning:
+      "The tool, prompt or resource template is not approved in the version the server now offers (new, changed or rejected since it was pinned), the server's identity changed, or the server does not list it; the call or get was not forwarded. `data.change` names the pending change.",
+    fix: 'Review the change with `warden pins diff ID` and approve it with `warden pins approve ID` if it is legitimate (docs/integrity.md).',
+  },
   ERR_CANCELLED: {
     status: 499,
     rpc: RPC.serverError,

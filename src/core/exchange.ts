@@ -76,7 +76,7 @@ export interface AuditRecord {
   server?: string;
   direction: 'client' | 'server';
   /** `startup`: an event of Warden's start, not of a client (e.g. a sandbox fail-open). */
-  kind: 'request' | 'notification' | 'response' | 'http' | 'startup';
+  kind: 'request' | 'notification' | 'response' | 'http' | 'startup' | 'integrity';
   method?: string;
   tool?: string;
   /** SHA-256 (hex, first 32 chars) of the canonical arguments; never the arguments themselves. */
@@ -89,9 +89,22 @@ export interface AuditRecord {
   us?: number;
   /** Microseconds spent waiting for the upstream. */
   upstreamUs?: number;
-  /** Admin API records: the approval or elevation acted on (id, and for elevations the role and owner). */
+  /** Integrity records: a definition pinned on first use or changed (with the diff of its canonical JSON). */
+  integrity?: {
+    readonly event: 'pinned' | 'change';
+    /** `tool`, `prompt`, `resourceTemplate` or `server` (the server's identity). */
+    readonly kind: string;
+    readonly names?: readonly string[];
+    readonly name?: string;
+    readonly change?: string;
+    readonly id?: string;
+    readonly oldHash?: string;
+    readonly newHash?: string;
+    readonly diff?: string;
+  };
+  /** Admin API records: the approval, elevation or pin change acted on (id, and for elevations the role and owner). */
   target?: {
-    readonly kind: 'approval' | 'elevation';
+    readonly kind: 'approval' | 'elevation' | 'pin';
     readonly id: string;
     readonly role?: string;
     readonly owner?: string;

@@ -23,6 +23,7 @@ import type { TemplateMatcher } from './template.js';
 import type { ClientSession } from './session.js';
 import { verifyServerRequest } from '../stages/server-requests/index.js';
 import { callTool, learnTools } from './tool-call.js';
+import { LISTED, ensureApproved, reviewItems, reviewListResponse } from './integrity.js';
 import type { Upstreams } from './upstreams.js';
 
 /** Most pages Warden follows when it gathers a list from one upstream for the aggregate. */
@@ -215,7 +216,8 @@ async function gather(
   const servers = session.servers.filter((s) => capOf(session, up, s, cap));
   const parts = await Promise.allSettled(
     servers.map(async (server) => {
-      const items: Record<string, unknown>[] = [];
+      const raw: Record<string, unknown>[] = [];
+      let complete = false;
       let cursor: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
         const params = cursor === undefined ? {} : { cursor };
@@ -227,16 +229,32 @@ async function gather(
           throw new WardenError('ERR_UPSTREAM_UNAVAILABLE', res.error.message, { data: { server } });
         const list = res.result[key];
         if (Array.isArray(list)) {
-          for (const it of list) {
-            if (it !== null && typeof it === 'object') {
-              const v = visit(server, it as Record<string, unknown>);
-              if (v !== undefined) items.push(v);
-            }
-          }
+          for (const it of list)
+            if (it !== null && typeof it === 'object' && !Array.isArray(it))
+              raw.push(it as Record<string, unknown>);
         }
         const next = res.result.nextCursor;
-        if (typeof next !== 'string' || next === '') break;
+        if (typeof next !== 'string' || next === '') {
+          complete = true;
+          break;
+        }
         cursor = next;
+      }
+      // Pinned kinds pass the integrity review per server before they are renamed and merged.
+      const listed = LISTED[req.method];
+      const integrity = up.integrity;
+      const reviewed =
+        listed === undefined || integrity === undefined || integrity.mode === 'off'
+          ? raw
+          : reviewItems(integrity, up, session, server, listed.kind, raw, {
+              complete,
+              lastPage: complete,
+              connection: (await session.lease(server)).upstream,
+            });
+      const items: Record<string, unknown>[] = [];
+      for (const it of reviewed) {
+        const v = visit(server, it);
+        if (v !== undefined) items.push(v);
       }
       return items;
     }),
@@ -361,6 +379,7 @@ async function dispatchAggregate(
         throw unknownName(req.method === 'tools/call' ? 'tool' : 'prompt', params?.name);
       const p = { ...params, name: target.name };
       if (req.method === 'tools/call') return callTool(up, session, target.server, req, p, route, forward);
+      await ensureApproved(up, session, target.server, 'prompt', target.name, route.signal);
       return forward(up, session, target.server, req, p, route);
     }
     case 'resources/read':
@@ -408,7 +427,23 @@ export async function dispatch(
   const server = session.servers[0];
   if (server === undefined) throw new WardenError('ERR_TRANSPORT_NOT_FOUND');
   if (req.method === 'tools/call') return callTool(up, session, server, req, params, route, forward);
-  const res = await forward(up, session, server, req, params, route);
+  if (req.method === 'prompts/get')
+    await ensureApproved(
+      up,
+      session,
+      server,
+      'prompt',
+      typeof params?.name === 'string' ? params.name : '',
+      route.signal,
+    );
+  const res = await reviewListResponse(
+    up,
+    session,
+    server,
+    req.method,
+    params,
+    await forward(up, session, server, req, params, route),
+  );
   if (req.method === 'tools/list') learnTools(session, server, params, res);
   return res;
 }

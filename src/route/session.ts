@@ -25,6 +25,7 @@ import type { CallerCredential } from '../stages/credentials/index.js';
 import { verifyServerRequest } from '../stages/server-requests/index.js';
 import { SeenToolSchemas } from '../stages/validate/index.js';
 import type { ToolSchemas } from '../stages/validate/index.js';
+import { CHANGED, recheck } from './integrity.js';
 import { MrtrBridge } from './mrtr.js';
 import { NameTable } from './naming.js';
 import type { TemplateMatcher } from './template.js';
@@ -204,8 +205,29 @@ export class ClientSession implements LeaseListener {
    * Delivers a server→client message: server requests get a Warden id (mapped back when the client
    * answers), pings are answered here, and everything passes the outbound hook first.
    */
-  fromUpstream(server: string, msg: JsonRpcMessage, lease: Lease, channel: ClientChannel | undefined): void {
+  fromUpstream(
+    server: string,
+    msg: JsonRpcMessage,
+    lease: Lease,
+    channel: ClientChannel | undefined,
+    rechecked = false,
+  ): void {
     if (this.closedValue) return;
+    const changedKind = !rechecked && !isRequest(msg) && 'method' in msg ? CHANGED[msg.method] : undefined;
+    if (
+      changedKind !== undefined &&
+      this.upstreams.integrity !== undefined &&
+      this.upstreams.integrity.mode !== 'off'
+    ) {
+      // Pinning: Warden lists again and reviews the new list first; the client hears of the change
+      // only when what it may see changed (or when the re-check failed and it cannot tell).
+      void recheck(this.upstreams, this, server, lease, changedKind)
+        .catch(() => true)
+        .then((changed) => {
+          if (changed) this.fromUpstream(server, msg, lease, channel, true);
+        });
+      return;
+    }
     let out: JsonRpcMessage = msg;
     if (isRequest(msg)) {
       if (msg.method === 'ping') {

@@ -10,6 +10,7 @@ import { resultResponse } from '../core/jsonrpc.js';
 import { toolError } from '../stages/validate/index.js';
 import type { ToolSchema } from '../stages/validate/index.js';
 import type { RouteContext } from './dispatch.js';
+import { ensureApproved } from './integrity.js';
 import type { ClientSession } from './session.js';
 import type { Upstreams } from './upstreams.js';
 
@@ -83,9 +84,11 @@ export async function callTool(
   route: RouteContext,
   send: Send,
 ): Promise<JsonRpcResponse> {
+  const tool = typeof params?.name === 'string' ? params.name : '';
+  // Pinning first: a tool that is not approved in the version offered is never called or validated.
+  await ensureApproved(up, session, server, 'tool', tool, route.signal);
   const v = up.validation;
   if (!v.input && !v.output) return send(up, session, server, req, params, route);
-  const tool = typeof params?.name === 'string' ? params.name : '';
   let schema: ToolSchema | undefined = session.toolSchemas.get(server, tool);
   if (schema === undefined && !session.toolSchemas.complete(server)) {
     await listTools(up, session, server, req, route, send);

@@ -14,6 +14,7 @@ import { isSecretRef } from '../config/load.js';
 import type { Compiled } from '../config/compile.js';
 import type { CallerCredential, CredentialBroker } from '../stages/credentials/index.js';
 import type { ServerRequestAllow } from '../stages/server-requests/index.js';
+import type { Integrity } from '../stages/integrity/index.js';
 import { createToolValidation } from '../stages/validate/index.js';
 import type { ToolValidation } from '../stages/validate/index.js';
 import type { SecretValues } from '../secrets/index.js';
@@ -140,6 +141,9 @@ export class Upstreams {
   }
 
   private validationValue: ToolValidation | undefined;
+
+  /** Pinning of definitions and server identities (config `integrity`); set by the pipeline. */
+  integrity: Integrity | undefined;
 
   /** Tool schema validation (config `validation`), built on first use. */
   get validation(): ToolValidation {

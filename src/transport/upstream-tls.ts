@@ -92,17 +92,37 @@ export function verifyPin(host: string, cert: PeerCertificate, pins: ReadonlySet
   });
 }
 
+/** Leaf SPKI pins seen per upstream host name (bounded by the configured upstreams). */
+const seenSpki = new Map<string, string>();
+
+/**
+ * The SPKI pin (base64 SHA-256) of the leaf certificate last presented by `host` on an upstream
+ * connection that passed the certificate checks; undefined before any TLS connection to it.
+ */
+export function seenSpkiOf(host: string): string | undefined {
+  return seenSpki.get(host.toLowerCase());
+}
+
+/** Checks the host name as Node does and remembers the leaf key seen (integrity: server identity). */
+function checkAndRecord(host: string, cert: PeerCertificate): Error | undefined {
+  const err = checkServerIdentity(host, cert);
+  if (err === undefined) seenSpki.set(host.toLowerCase(), spkiSha256(cert.raw));
+  return err;
+}
+
 /** The TLS part of undici's `connect` options for these settings. */
 export function tlsConnectOptions(tls: UpstreamTls | undefined): ConnectionOptions & {
   maxCachedSessions?: number;
 } {
-  if (tls === undefined) return {};
-  const out: ConnectionOptions & { maxCachedSessions?: number } = {};
+  // Every https upstream's leaf key is recorded for its pinned identity (docs/integrity.md); a
+  // resumed session skips this check, but it resumes one this process already checked.
+  const out: ConnectionOptions & { maxCachedSessions?: number } = { checkServerIdentity: checkAndRecord };
+  if (tls === undefined) return out;
   // `ca` replaces Node's trust store, so the bundled roots are named again to add rather than replace.
   if (tls.ca !== undefined) out.ca = [...rootCertificates, tls.ca];
   if (tls.pinSha256.length > 0) {
     const pins: ReadonlySet<string> = new Set(tls.pinSha256);
-    out.checkServerIdentity = (host, cert) => checkServerIdentity(host, cert) ?? verifyPin(host, cert, pins);
+    out.checkServerIdentity = (host, cert) => checkAndRecord(host, cert) ?? verifyPin(host, cert, pins);
     // Node skips checkServerIdentity on a resumed TLS session, so a pinned pool never resumes one:
     // every connection shows its certificate and is checked.
     out.maxCachedSessions = 0;

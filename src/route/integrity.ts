@@ -1,0 +1,225 @@
+/**
+ * The route layer's side of pinning (docs/integrity.md): list results pass the integrity engine
+ * before the client sees them, a call or get is checked against what its connection listed
+ * (listing on demand when the connection has not listed that kind yet), and an upstream's
+ * `list_changed` makes Warden list again and tell the client only when what it may see changed.
+ */
+import type { CancelSignal } from '../core/cancel.js';
+import { WardenError } from '../core/errors.js';
+import type { JsonRpcResponse, Params } from '../core/jsonrpc.js';
+import { isStdioServer } from '../config/schema.js';
+import { canonicalDefinition, pinName } from '../stages/integrity/index.js';
+import type { DefinitionKind, IdentityFacts, Integrity } from '../stages/integrity/index.js';
+import { seenSpkiOf } from '../transport/upstream-tls.js';
+import type { ClientSession } from './session.js';
+import type { Lease, Upstreams } from './upstreams.js';
+
+/** The list methods whose items are pinned: kind and result key. */
+export const LISTED: Readonly<Record<string, { kind: DefinitionKind; key: string; cap: string }>> = {
+  'tools/list': { kind: 'tool', key: 'tools', cap: 'tools' },
+  'prompts/list': { kind: 'prompt', key: 'prompts', cap: 'prompts' },
+  'resources/templates/list': { kind: 'resourceTemplate', key: 'resourceTemplates', cap: 'resources' },
+};
+
+/** The list method of each kind. */
+const METHOD_OF: Readonly<Record<DefinitionKind, string>> = {
+  tool: 'tools/list',
+  prompt: 'prompts/list',
+  resourceTemplate: 'resources/templates/list',
+};
+
+/** Upstream notifications that make Warden list a kind again. */
+export const CHANGED: Readonly<Record<string, DefinitionKind>> = {
+  'notifications/tools/list_changed': 'tool',
+  'notifications/prompts/list_changed': 'prompt',
+  'notifications/resources/list_changed': 'resourceTemplate',
+};
+
+/** Most pages Warden follows when it lists a kind itself. */
+const MAX_PAGES = 50;
+
+/** The identity facts of a server as this session's connection shows them. */
+export function identityOf(up: Upstreams, session: ClientSession, server: string): IdentityFacts {
+  const cfg = up.configOf(server);
+  if (cfg === undefined) throw new WardenError('ERR_TRANSPORT_NOT_FOUND', `no server named ${server}`);
+  if (isStdioServer(cfg))
+    return {
+      transport: 'stdio',
+      command: cfg.command,
+      args: cfg.args,
+      serverInfo: session.infoOf(server)?.serverInfo,
+    };
+  const url = new URL(cfg.url);
+  return {
+    transport: 'http',
+    url: url.href,
+    tlsSpkiSha256: url.protocol === 'https:' ? seenSpkiOf(url.hostname) : undefined,
+  };
+}
+
+/** What each session was last shown, per server and kind: sorted `name hash` lines. */
+const shown = new WeakMap<ClientSession, Map<string, string>>();
+
+function signature(kind: DefinitionKind, items: readonly Record<string, unknown>[]): string {
+  return items
+    .map((i) => `${pinName(kind, i) ?? ''} ${canonicalDefinition(i).hash}`)
+    .sort()
+    .join('\n');
+}
+
+/** Reviews one server's items of one kind for a session; returns what the client may see. */
+export function reviewItems(
+  integrity: Integrity,
+  up: Upstreams,
+  session: ClientSession,
+  server: string,
+  kind: DefinitionKind,
+  items: readonly Record<string, unknown>[],
+  listing: { complete: boolean; lastPage: boolean; connection: object },
+): Record<string, unknown>[] {
+  const kept = integrity.review(server, kind, items, {
+    ...listing,
+    identity: identityOf(up, session, server),
+  });
+  if (listing.complete) {
+    let m = shown.get(session);
+    if (m === undefined) {
+      m = new Map<string, string>();
+      shown.set(session, m);
+    }
+    m.set(`${server}\n${kind}`, signature(kind, kept));
+  }
+  return kept;
+}
+
+/** A single server's list result with what the client may not see taken out. */
+export async function reviewListResponse(
+  up: Upstreams,
+  session: ClientSession,
+  server: string,
+  method: string,
+  params: Params | undefined,
+  res: JsonRpcResponse,
+): Promise<JsonRpcResponse> {
+  const integrity = up.integrity;
+  const listed = LISTED[method];
+  if (integrity === undefined || integrity.mode === 'off' || listed === undefined || !('result' in res))
+    return res;
+  const raw = res.result[listed.key];
+  const items = Array.isArray(raw)
+    ? raw.filter(
+        (i): i is Record<string, unknown> => i !== null && typeof i === 'object' && !Array.isArray(i),
+      )
+    : [];
+  const next = res.result.nextCursor;
+  const lastPage = typeof next !== 'string' || next === '';
+  const lease = await session.lease(server);
+  const kept = reviewItems(integrity, up, session, server, listed.kind, items, {
+    complete: lastPage && params?.cursor === undefined,
+    lastPage,
+    connection: lease.upstream,
+  });
+  return { ...res, result: { ...res.result, [listed.key]: kept } };
+}
+
+/** Lists every page of one kind from a connection; `complete` false when it stopped early. */
+export async function listAll(
+  up: Upstreams,
+  server: string,
+  lease: Lease,
+  kind: DefinitionKind,
+  signal?: CancelSignal,
+): Promise<{ items: Record<string, unknown>[]; complete: boolean }> {
+  const method = METHOD_OF[kind];
+  const key = (LISTED[method] as { key: string }).key;
+  const items: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const res = await lease.upstream.request(method, cursor === undefined ? {} : { cursor }, {
+      timeoutMs: up.requestTimeout(server),
+      ...(signal !== undefined ? { signal } : {}),
+    });
+    if (!('result' in res))
+      throw new WardenError(
+        'ERR_UPSTREAM_UNAVAILABLE',
+        `${server} could not list: ${res.error.message.slice(0, 200)}`,
+        {
+          data: { server },
+        },
+      );
+    const list = res.result[key];
+    if (Array.isArray(list))
+      for (const i of list)
+        if (i !== null && typeof i === 'object' && !Array.isArray(i))
+          items.push(i as Record<string, unknown>);
+    const next = res.result.nextCursor;
+    if (typeof next !== 'string' || next === '') return { items, complete: true };
+    cursor = next;
+  }
+  return { items, complete: false };
+}
+
+/**
+ * Refuses (ERR_INTEGRITY_UNAPPROVED) a call or get of a definition that is not approved in the
+ * version this session's connection offers; a connection that has not listed the kind is listed
+ * first, so a definition the client never listed is checked all the same.
+ */
+export async function ensureApproved(
+  up: Upstreams,
+  session: ClientSession,
+  server: string,
+  kind: DefinitionKind,
+  name: string,
+  signal?: CancelSignal,
+): Promise<void> {
+  const integrity = up.integrity;
+  if (integrity === undefined || integrity.mode === 'off') return;
+  const lease = await session.lease(server);
+  let v = integrity.verdict(server, kind, name, lease.upstream);
+  if (v === 'unseen') {
+    const { items, complete } = await listAll(up, server, lease, kind, signal);
+    if (kind === 'tool') session.toolSchemas.learn(server, items, complete);
+    reviewItems(integrity, up, session, server, kind, items, {
+      complete,
+      lastPage: complete,
+      connection: lease.upstream,
+    });
+    v = integrity.verdict(server, kind, name, lease.upstream);
+  }
+  if (v === 'unseen')
+    throw new WardenError(
+      'ERR_INTEGRITY_UNAPPROVED',
+      `${server} did not list ${name.slice(0, 128)} completely`,
+      {
+        data: { server, kind, name: name.slice(0, 128), reason: 'unlisted' },
+      },
+    );
+  if (v !== 'allowed') throw v;
+}
+
+/**
+ * After an upstream's list_changed: forgets what the connection listed, lists again, reviews it
+ * (recording pending changes), and resolves true when what this session may see of that kind
+ * changed (or when it cannot tell), so the client is told only then.
+ */
+export async function recheck(
+  up: Upstreams,
+  session: ClientSession,
+  server: string,
+  lease: Lease,
+  kind: DefinitionKind,
+): Promise<boolean> {
+  const integrity = up.integrity;
+  if (integrity === undefined || integrity.mode === 'off') return true;
+  integrity.forget(lease.upstream, kind);
+  const before = shown.get(session)?.get(`${server}\n${kind}`);
+  const { items, complete } = await listAll(up, server, lease, kind);
+  if (kind === 'tool') session.toolSchemas.learn(server, items, complete);
+  reviewItems(integrity, up, session, server, kind, items, {
+    complete,
+    lastPage: complete,
+    connection: lease.upstream,
+  });
+  const after = shown.get(session)?.get(`${server}\n${kind}`);
+  return before === undefined || after === undefined || before !== after;
+}
