@@ -3,7 +3,9 @@
  * server, fixed-window rate limits (global, per principal, per server, per tool) and a daily
  * tool-call budget per principal. Only JSON-RPC requests count: notifications (a cancellation
  * above all) and responses to server requests must never be refused for volume. A refusal is a
- * 429 with `Retry-After`, and a refused request gives back whatever the earlier checks took.
+ * 429 with `Retry-After`, and a refused request gives back whatever the earlier checks took. When a
+ * shared store cannot answer, the request is refused with 503 `ERR_LIMIT_UNAVAILABLE`, or, with
+ * `failOpen`, let through unchecked with an audited `limits.failOpen` skip decision.
  */
 import { WardenError } from '../../core/errors.js';
 import type { ErrorCode } from '../../core/errors.js';
