@@ -249,6 +249,13 @@ export function createPipeline(
                   }),
               }
             : {}),
+          continues: (ex) => {
+            const req = ex.message;
+            const ep = endpoints.get(ex.endpoint);
+            if (ex.era !== 'modern' || !isRequest(req) || ep === undefined) return false;
+            const mrtr = statelessFor(ex.principal, ep).mrtr;
+            return mrtr?.continues(`${ex.principal.key}|${ex.endpoint}`, req, req.params) ?? false;
+          },
           resolve: (ex, kind, name) => {
             const ep = endpoints.get(ex.endpoint);
             if (ex.endpointServer !== undefined) return { server: ex.endpointServer, name };

@@ -264,6 +264,16 @@ export class MrtrBridge {
     return { kind: 'answer', answer };
   }
 
+  /**
+   * True when the request's `requestState` names an upstream request of this owner still waiting
+   * for the client's input (a continuation); reads the table only, never uses a state up.
+   */
+  continues(owner: string, req: JsonRpcRequest, params: Params | undefined): boolean {
+    const state = params?.requestState;
+    const e = typeof state === 'string' ? this.table.get(state) : undefined;
+    return e instanceof Pending && e.owner === owner && e.bind === digest(req.method, params);
+  }
+
   /** Points the pending request's progress and logging at this round's client request. */
   private round(p: Pending, req: JsonRpcRequest, relay: (m: JsonRpcMessage) => void): void {
     p.relay = relay;

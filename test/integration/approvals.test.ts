@@ -3,12 +3,14 @@
  * approval queue; an approver (another principal with the approver role) releases it through the
  * admin API and only then does it reach the upstream; a denied or expired call never does.
  */
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startRecordingUpstream } from '../fixtures/servers/recording-http.js';
 import type { RecordingUpstream } from '../fixtures/servers/recording-http.js';
-import { openSession, rpc, startTestWarden } from '../helpers/warden.js';
+import { raw } from '../helpers/http.js';
+import { ROOT, openSession, rpc, startTestWarden } from '../helpers/warden.js';
 import type { TestWarden } from '../helpers/warden.js';
 
 const EP = '/mcp/files';
@@ -56,9 +58,13 @@ async function opsCaller(): Promise<(text: string) => ReturnType<typeof rpc>> {
     );
 }
 
-async function admin(method: 'GET' | 'POST', path: string): Promise<{ status: number; json: unknown }> {
-  const token = await issuer.sign({ sub: 'ann', aud: `${w.url}/admin`, roles: ['approver'] });
-  const res = await fetch(`${w.admin?.url ?? ''}${path}`, {
+async function admin(
+  method: 'GET' | 'POST',
+  route: string,
+  warden: TestWarden = w,
+): Promise<{ status: number; json: unknown }> {
+  const token = await issuer.sign({ sub: 'ann', aud: `${warden.url}/admin`, roles: ['approver'] });
+  const res = await fetch(`${warden.admin?.url ?? ''}${route}`, {
     method,
     headers: { authorization: `Bearer ${token}` },
   });
@@ -66,9 +72,9 @@ async function admin(method: 'GET' | 'POST', path: string): Promise<{ status: nu
 }
 
 /** The id of the one held call, once it shows up in the queue. */
-async function heldId(): Promise<string> {
+async function heldId(warden: TestWarden = w): Promise<string> {
   for (let i = 0; i < 100; i++) {
-    const list = await admin('GET', '/approvals');
+    const list = await admin('GET', '/approvals', warden);
     const items =
       (list.json as { approvals?: { id: string }[] }).approvals ?? (list.json as { id: string }[]);
     const first = Array.isArray(items) ? items[0] : undefined;
@@ -121,5 +127,112 @@ describe('approvals through a running Warden', () => {
     expect(res.status).toBe(403);
     expect((res.json as { error: { data: { code: string } } }).error.data.code).toBe('ERR_APPROVAL_EXPIRED');
     expect(calls()).toBe(before);
+  });
+});
+
+describe('an approved 2026-07-28 call whose upstream asks the client something', () => {
+  const SCRIPTED = path.join(ROOT, 'dist/test/fixtures/servers/scripted-server.js');
+  let s: TestWarden;
+  beforeAll(async () => {
+    s = await startTestWarden({
+      auth: { mode: 'jwt', issuer: issuer.url, jwksUri: `${issuer.origin}/jwks` },
+      admin: { enabled: true, port: 0, approvalTimeoutSec: 5 },
+      servers: { s: { command: process.execPath, args: [SCRIPTED] } },
+      policy: { rules: [{ id: 'sample-needs-approval', effect: 'approve', servers: ['s'] }] },
+    });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  async function call(id: number, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const token = await issuer.sign({ sub: 'olga', aud: `${s.url}/mcp/s` });
+    const r = await raw(`${s.url}/mcp/s`, {
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'sample',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
+    });
+    expect(r.status).toBe(200);
+    return (JSON.parse(r.body) as { result: Record<string, unknown> }).result;
+  }
+
+  it('[policy:approval] the retry that answers the upstream is the approved call going on: not held a second time', async () => {
+    const params = {
+      name: 'sample',
+      arguments: {},
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientInfo': { name: 'approvals-test', version: '1' },
+        'io.modelcontextprotocol/clientCapabilities': { sampling: {} },
+      },
+    };
+    const first = call(1, params);
+    expect((await admin('POST', `/approvals/${await heldId(s)}/approve`, s)).status).toBe(200);
+    const round = (await first) as {
+      resultType: string;
+      inputRequests: Record<string, { method: string }>;
+      requestState: string;
+    };
+    expect(round.resultType).toBe('input_required');
+    const [key, ask] = Object.entries(round.inputRequests)[0] ?? [];
+    expect(ask?.method).toBe('sampling/createMessage');
+    const answer = { role: 'assistant', content: { type: 'text', text: 'after-approval' }, model: 'm' };
+    const done = await call(2, {
+      ...params,
+      inputResponses: { [key ?? '']: answer },
+      requestState: round.requestState,
+    });
+    expect(done.resultType).toBe('complete');
+    expect(JSON.stringify(done)).toContain('after-approval');
+    expect(((await admin('GET', '/approvals', s)).json as { approvals: unknown[] }).approvals).toEqual([]);
+    const rules = s
+      .audit()
+      .filter((r) => r.method === 'tools/call')
+      .map((r) => r.decisions.find((d) => d.stage === 'policy')?.rule);
+    expect(rules).toEqual([
+      'sample-needs-approval (approved)',
+      'sample-needs-approval (continuing approved call)',
+    ]);
+  });
+
+  it('[policy:approval] a made-up requestState is no continuation: the call is held like any other, and even approved its state is refused with ERR_INVALID_PARAMS', async () => {
+    const pending = raw(`${s.url}/mcp/s`, {
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'sample',
+        authorization: `Bearer ${await issuer.sign({ sub: 'olga', aud: `${s.url}/mcp/s` })}`,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'tools/call',
+        params: {
+          name: 'sample',
+          arguments: {},
+          requestState: 'made-up',
+          inputResponses: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'approvals-test', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    });
+    expect((await admin('POST', `/approvals/${await heldId(s)}/approve`, s)).status).toBe(200);
+    const r = await pending;
+    // Routing checks the state after the hold, and answers with a JSON-RPC error.
+    const body = JSON.parse(r.body) as { error?: { code: number; data?: { code?: string } } };
+    expect(body.error?.code).toBe(-32602);
+    expect(body.error?.data?.code).toBe('ERR_INVALID_PARAMS');
   });
 });

@@ -61,6 +61,12 @@ export interface PolicyHooks {
     args: unknown,
   ): Promise<'approved' | 'denied' | 'expired'>;
   /**
+   * True when a 2026-07-28 request is the retry of a call already let through and still waiting
+   * upstream (it carries that call's bound `requestState`): an approved call is not held again
+   * because its upstream asked the client something.
+   */
+  continues?(ex: Exchange): boolean;
+  /**
    * Asks the calling user to confirm a call whose `approve` rule has `userConfirmation`, through
    * an MCP elicitation in the client's era; without it such rules behave like any approve rule.
    */
@@ -252,8 +258,13 @@ export function policyStage(
         userConfirms.has(d.rule)
       )
         return confirmByUser(ex, { server: target.server, name: target.name }, d, args);
-      if (d.effect === 'approve' && hooks.hold !== undefined && target.server !== undefined)
+      if (d.effect === 'approve' && hooks.hold !== undefined && target.server !== undefined) {
+        if (hooks.continues?.(ex) === true) {
+          decide(ex, { stage: 'policy', decision: 'allow', rule: `${d.rule} (continuing approved call)` });
+          return undefined;
+        }
         return held(ex, { server: target.server, name: target.name }, d, args);
+      }
       if (d.effect !== 'allow') refuse(ex, d);
       decide(ex, { stage: 'policy', decision: 'allow', rule: d.rule });
       return undefined;
