@@ -211,6 +211,36 @@ describe.skipIf(URL_ === '')('redis limit store (real Redis)', () => {
     expect(Date.now() - t1).toBeLessThan(200);
   });
 
+  it('start-up with Redis unreachable: one warning per outage, never the URL (it may hold a password); close() stops reconnecting', async () => {
+    const lines: string[] = [];
+    const log = {
+      ...silentLogger,
+      warn: (msg: string, fields?: Record<string, unknown>) => lines.push(JSON.stringify({ msg, ...fields })),
+    };
+    const port = await freePort();
+    const c = await connectRedis(
+      {
+        url: `redis://:s3cret@127.0.0.1:${port}`,
+        keyPrefix: 'x:',
+        connectTimeoutMs: 500,
+        commandTimeoutMs: 200,
+      },
+      log,
+    );
+    // Several reconnect attempts fail meanwhile (100 ms, 200 ms, …): still one warning.
+    await sleep(800);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/redis unavailable/);
+    expect(lines.join('\n')).not.toContain('s3cret');
+    await c.close();
+    // Closed means closed: no reconnect timer left to keep the process alive or to dial again.
+    let attempts = 0;
+    c.client.on('connecting', () => attempts++);
+    c.client.on('reconnecting', () => attempts++);
+    await sleep(600);
+    expect(attempts).toBe(0);
+  });
+
   it('Redis stops answering mid-connection: each operation fails with ERR_LIMIT_UNAVAILABLE after the command timeout, not later', async () => {
     // A TCP relay to the real Redis that can go silent (a frozen server or a black-holed network).
     const target = new URL(URL_);
