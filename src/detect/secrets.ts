@@ -152,7 +152,7 @@ const P = '@secretlint/secretlint-rule-';
  * match is fine, the rules decide.
  */
 const ANCHORS =
-  /(?<pem>-----BEGIN)|(?<tok>gh[pousr]_|github_pat_|npm_|shp(?:pa|ca|at|ss)_|lin_api_|ops_ey|xox[bpaor]-|xapp-|sk-|SG\.|A(?:3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA))|(?<url>:\/\/[^\s/:]{1,256}:[^\s/@]{1,256}@)|(?<hook>hooks\.slack\.com\/)|(?<jwt>eyJ)|(?<kv>_authToken|secret|access[_-]?key|account[_-]?id|pass(?:word|wd|phrase)?|pwd|token|api[_-]?key|authorization|auth|credential|bearer|private[_-]?key)/gi;
+  /(-----BEGIN)|(gh[pousr]_|github_pat_|npm_|shp(?:pa|ca|at|ss)_|lin_api_|ops_ey|xox[bpaor]-|xapp-|sk-|SG\.|A(?:3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA))|(:\/\/[^\s/:]{1,256}:[^\s/@]{1,256}@)|(hooks\.slack\.com\/)|(eyJ)|(_authToken|secret|access[_-]?key|account[_-]?id|pass(?:word|wd|phrase)?|pwd|token|api[_-]?key|authorization|auth|credential|bearer|private[_-]?key)/gi;
 
 /** Which preset rules a token anchor (by its first characters, lower-cased) needs. */
 function rulesForToken(anchor: string): readonly string[] {
@@ -380,7 +380,8 @@ export function detectSecrets(text: string): Finding[] {
   let skipUntil = 0;
   ANCHORS.lastIndex = 0;
   for (let m = ANCHORS.exec(text); m !== null; m = ANCHORS.exec(text)) {
-    const g = m.groups ?? {};
+    // Numbered groups (pem, tok, url, hook, jwt, kv): named groups cost an object per match.
+    const g = { pem: m[1], tok: m[2], url: m[3], hook: m[4], jwt: m[5], kv: m[6] };
     const pos = m.index;
     if (g.tok !== undefined) addWindow(windows, text, pos, rulesForToken(g.tok));
     else if (g.pem !== undefined) addWindow(windows, text, pos, [`${P}privatekey`]);

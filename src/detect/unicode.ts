@@ -14,8 +14,43 @@ import type { Finding, Severity } from './types.js';
 /** Most findings one call reports (sanitizeText still removes everything). */
 export const MAX_FINDINGS = 1000;
 
-const SUSPICIOUS =
-  /[\x00-\x08\x0B\x0C\x0D\x0E-\x1F\x7F-\x9F\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]|\uDB40[\uDC00-\uDDEF]|\uD834[\uDD73-\uDD7A]/g;
+/**
+ * Runs of code units outside printable ASCII (tab and line feed are printable here): the only
+ * places anything this module looks for can start. Mostly-ASCII text is skipped at regex speed.
+ */
+const NON_ASCII_RUNS = /[^\t\n\x20-\x7e]+/g;
+
+/** 1 for each code unit that starts something to report or remove (surrogates checked in pairs). */
+const SUSPECT = new Uint8Array(65536);
+for (const [lo, hi] of [
+  [0x00, 0x08],
+  [0x0b, 0x1f],
+  [0x7f, 0x9f],
+  [0xad, 0xad],
+  [0x34f, 0x34f],
+  [0x61c, 0x61c],
+  [0x115f, 0x1160],
+  [0x17b4, 0x17b5],
+  [0x180b, 0x180f],
+  [0x200b, 0x200f],
+  [0x202a, 0x202e],
+  [0x2060, 0x206f],
+  [0x3164, 0x3164],
+  [0xfe00, 0xfe0f],
+  [0xfeff, 0xfeff],
+  [0xffa0, 0xffa0],
+  [0xfff9, 0xfffb],
+  [0xdb40, 0xdb40], // U+E0000–E01EF: tags and variation selectors supplement
+  [0xd834, 0xd834], // U+1D173–1D17A: musical formatting controls
+] as const)
+  SUSPECT.fill(1, lo, hi + 1);
+
+function suspect(text: string, i: number, c: number): boolean {
+  if (SUSPECT[c] !== 1) return false;
+  if (c === 0xdb40) return text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xddef;
+  if (c === 0xd834) return text.charCodeAt(i + 1) >= 0xdd73 && text.charCodeAt(i + 1) <= 0xdd7a;
+  return true;
+}
 
 /** What one suspicious spot is: its rule (undefined = kept), severity and end offset. */
 interface Spot {
@@ -197,28 +232,36 @@ function scan(
     }
     open = undefined;
   };
-  SUSPICIOUS.lastIndex = 0;
-  for (let m = SUSPICIOUS.exec(text); m !== null; m = SUSPICIOUS.exec(text)) {
-    const i = m.index;
-    const c = text.charCodeAt(i);
-    // Tab and line feed are ordinary text.
-    if (c === 0x09 || c === 0x0a) continue;
-    const spot = spotAt(text, i);
-    const end = Math.max(spot.end, i + 1);
-    SUSPICIOUS.lastIndex = end;
-    if (spot.rule === undefined) {
-      if (c === 0xfeff && removals !== undefined) removals.push(i, end);
-      continue;
+  NON_ASCII_RUNS.lastIndex = 0;
+  for (let m = NON_ASCII_RUNS.exec(text); m !== null; m = NON_ASCII_RUNS.exec(text)) {
+    let i = m.index;
+    const runEnd = i + m[0].length;
+    while (i < runEnd) {
+      const c = text.charCodeAt(i);
+      if (!suspect(text, i, c)) {
+        i++;
+        continue;
+      }
+      const spot = spotAt(text, i);
+      const end = Math.max(spot.end, i + 1);
+      if (spot.rule === undefined) {
+        if (c === 0xfeff && removals !== undefined) removals.push(i, end);
+      } else {
+        removals?.push(i, end);
+        if (want === spot.kind) {
+          if (open !== undefined && open.rule === spot.rule && open.end === i) {
+            open.end = end;
+            if (spot.severity === 'high') open.severity = 'high';
+          } else {
+            close();
+            open = { rule: spot.rule, kind: spot.kind, severity: spot.severity, start: i, end };
+          }
+        }
+      }
+      i = end;
     }
-    removals?.push(i, end);
-    if (want !== spot.kind) continue;
-    if (open !== undefined && open.rule === spot.rule && open.end === i) {
-      open.end = end;
-      if (spot.severity === 'high') open.severity = 'high';
-    } else {
-      close();
-      open = { rule: spot.rule, kind: spot.kind, severity: spot.severity, start: i, end };
-    }
+    // An escape sequence may run past the non-ASCII run into ordinary text.
+    if (i > NON_ASCII_RUNS.lastIndex) NON_ASCII_RUNS.lastIndex = i;
   }
   close();
   return findings;
@@ -246,9 +289,6 @@ export function detectAnsi(text: string): Finding[] {
 
 /** `text` without ANSI/terminal escapes, control characters (tab and line ends kept) and invisible/bidi characters. */
 export function sanitizeText(text: string): string {
-  SUSPICIOUS.lastIndex = 0;
-  const first = SUSPICIOUS.exec(text);
-  if (first === null) return text;
   const removals: number[] = [];
   scan(text, undefined, removals);
   if (removals.length === 0) return text;

@@ -1,0 +1,95 @@
+/**
+ * Detector speed (issue 5 Speed: the local text detectors together ≥ 100 MB/s per core on mixed
+ * text). Standalone: `npm run build && node dist/bench/detect.js`. One process, one thread: each
+ * detector runs over the same generated mixed-text corpus (bench/lib/mixed-text.ts) for several
+ * rounds; the figure is MB/s (MiB of text per second of this process's CPU time, so other load on
+ * a shared machine counts less) at the median round, with the wall-clock figure beside it. Rows: each
+ * detector alone, every local text detector in sequence (injection, secrets, personal data,
+ * invisible, ANSI), and `inspectText` as the facade wires it today.
+ *
+ * Environment: BENCH_DETECT_MB (corpus size, default 8), BENCH_DETECT_ROUNDS (default 7).
+ */
+import { detectAnsi, detectInvisible, sanitizeText } from '../src/detect/unicode.js';
+import { detectInjection } from '../src/detect/injection.js';
+import { inspectText } from '../src/detect/index.js';
+import { detectPii } from '../src/detect/pii.js';
+import { detectSecrets } from '../src/detect/secrets.js';
+import { envNumber } from './lib/env.js';
+import { mixedText } from './lib/mixed-text.js';
+
+const TARGET = 100;
+const MB = envNumber('BENCH_DETECT_MB', 8);
+const ROUNDS = Math.max(3, Math.round(envNumber('BENCH_DETECT_ROUNDS', 7)));
+
+/** One benchmark row: MB/s at the median round, and how many findings one pass makes. */
+export interface DetectRow {
+  readonly name: string;
+  /** MiB per CPU second (user + system) at the median round. */
+  readonly mbPerSec: number;
+  /** MiB per wall-clock second at the median round. */
+  readonly wallMbPerSec: number;
+  readonly findings: number;
+}
+
+function measure(name: string, text: string, run: (t: string) => number): DetectRow {
+  const findings = run(text); // warm-up, and the finding count
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    run(text);
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const mib = text.length / 1048576;
+  return { name, mbPerSec: mib / median(cpu), wallMbPerSec: mib / median(wall), findings };
+}
+
+/** Runs every row over a corpus of `mb` MiB. */
+export function runDetectBench(mb = MB): DetectRow[] {
+  const text = mixedText(Math.round(mb * 1048576));
+  const all = (t: string): number =>
+    detectInjection(t).findings.length +
+    detectSecrets(t).length +
+    detectPii(t).length +
+    detectInvisible(t).length +
+    detectAnsi(t).length;
+  const h4 = (t: string): number =>
+    detectSecrets(t).length + detectPii(t).length + detectInvisible(t).length + detectAnsi(t).length;
+  return [
+    measure('secrets', text, (t) => detectSecrets(t).length),
+    measure('personal data', text, (t) => detectPii(t).length),
+    measure('invisible', text, (t) => detectInvisible(t).length),
+    measure('ansi', text, (t) => detectAnsi(t).length),
+    measure('sanitizeText', text, (t) => (sanitizeText(t).length === t.length ? 0 : 1)),
+    measure('injection', text, (t) => detectInjection(t).findings.length),
+    measure('all local detectors in sequence', text, all),
+    measure('secrets, personal data, invisible, ansi', text, h4),
+    measure('inspectText (as wired)', text, (t) => inspectText(t).findings.length),
+  ];
+}
+
+/** The rows as printable lines, with the command and the target verdict. */
+export function formatDetectLines(rows: readonly DetectRow[], mb = MB): string[] {
+  const lines = [
+    `detectors on ${mb} MiB of mixed text, median of ${ROUNDS} rounds, one core (target: all together ≥ ${TARGET} MB/s)`,
+    `command: BENCH_DETECT_MB=${mb} BENCH_DETECT_ROUNDS=${ROUNDS} node dist/bench/detect.js`,
+  ];
+  for (const r of rows)
+    lines.push(
+      `  ${r.name.padEnd(34)} ${r.mbPerSec.toFixed(1).padStart(8)} MB/s CPU ${r.wallMbPerSec.toFixed(1).padStart(8)} MB/s wall  (${r.findings} findings)`,
+    );
+  const together = rows.find((r) => r.name.startsWith('all local'));
+  if (together !== undefined)
+    lines.push(
+      `  target ${together.mbPerSec >= TARGET ? 'met' : 'missed'}: ${together.mbPerSec.toFixed(1)} MB/s together`,
+    );
+  return lines;
+}
+
+if (process.argv[1]?.endsWith('detect.js')) {
+  for (const line of formatDetectLines(runDetectBench())) process.stdout.write(line + '\n');
+}
