@@ -2,7 +2,7 @@
  * The request context that flows through the pipeline (one "exchange" = one client message and
  * what came of it), the stage interface, and the shape of the audit record written per exchange.
  */
-import type { JsonRpcMessage } from './jsonrpc.js';
+import type { JsonRpcMessage, JsonRpcRequest } from './jsonrpc.js';
 import type { Era } from './protocol.js';
 
 /**
@@ -89,6 +89,11 @@ export interface AuditRecord {
   us?: number;
   /** Microseconds spent waiting for the upstream. */
   upstreamUs?: number;
+  /**
+   * Content-inspection findings (rule ids, kinds, masked evidence; never the matched text of a
+   * secret or personal datum), with where they were found and what was done.
+   */
+  findings?: AuditFinding[];
   /** Integrity records: a definition pinned on first use or changed (with the diff of its canonical JSON). */
   integrity?: {
     readonly event: 'pinned' | 'change';
@@ -109,6 +114,22 @@ export interface AuditRecord {
     readonly role?: string;
     readonly owner?: string;
   };
+}
+
+/** One content-inspection finding as the audit record keeps it. */
+export interface AuditFinding {
+  readonly rule: string;
+  readonly kind: string;
+  readonly severity: string;
+  /** `arguments` (client→server) or `results` (server→client). */
+  readonly direction: 'arguments' | 'results';
+  /** What Warden did about it. */
+  readonly action: 'block' | 'redact' | 'mark' | 'log';
+  /** Masked evidence, at most 120 characters. */
+  readonly evidence: string;
+  readonly score?: number;
+  /** Where in the message the text was, e.g. `content[0].text`. */
+  readonly path?: string;
 }
 
 /** The context of one exchange as it moves through the stages. */
@@ -151,14 +172,27 @@ export type RequestPhase = (ex: Exchange) => void | Promise<void>;
 /** Where a server→client message comes from, for response stages. */
 export interface ResponseContext {
   readonly session: SessionRef | undefined;
+  /** The server that sent it; '' for a final answer merged from several servers (aggregate lists). */
   readonly server: string;
+  /**
+   * Set for the final answer to a client request: the request it answers (with the client's own
+   * names) and that request's exchange, so a stage can record its decisions on the audit record.
+   * Unset for messages on the way (notifications, server→client requests).
+   */
+  readonly request?: JsonRpcRequest;
+  readonly exchange?: Exchange;
 }
 
 /**
- * A stage's response phase: may rewrite a server→client message before delivery, or return
- * undefined to withhold it.
+ * A stage's response phase: may rewrite a server→client message before delivery, return undefined
+ * to withhold it, or throw a WardenError to answer the request with that error instead. It may
+ * return a promise (an external detector); the pipeline keeps the order of a stream's messages
+ * and stays synchronous while every stage answers synchronously.
  */
-export type ResponsePhase = (ctx: ResponseContext, msg: JsonRpcMessage) => JsonRpcMessage | undefined;
+export type ResponsePhase = (
+  ctx: ResponseContext,
+  msg: JsonRpcMessage,
+) => JsonRpcMessage | undefined | Promise<JsonRpcMessage | undefined>;
 
 /** A pipeline stage, built once from compiled config by its factory. */
 export interface Stage {

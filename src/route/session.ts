@@ -31,12 +31,16 @@ import { NameTable } from './naming.js';
 import type { TemplateMatcher } from './template.js';
 import type { Lease, LeaseListener, Upstreams } from './upstreams.js';
 
-/** Hook through which every server→client message passes before delivery (response stages). */
+/**
+ * Hook through which every server→client message passes before delivery (response stages): the
+ * message to deliver, undefined to withhold it, a promise of either (an asynchronous stage), or a
+ * thrown WardenError (a server→client request is then answered with it).
+ */
 export type OutboundHook = (
   session: ClientSession,
   server: string,
   msg: JsonRpcMessage,
-) => JsonRpcMessage | undefined;
+) => JsonRpcMessage | undefined | Promise<JsonRpcMessage | undefined>;
 
 /** What a session is created from. */
 export interface SessionInit {
@@ -101,6 +105,8 @@ export class ClientSession implements LeaseListener {
   private readonly inflight = new Map<string, Canceller>();
   private nextServerRequest = 1;
   private closedValue = false;
+  /** Delivery of messages behind an asynchronous response stage, in arrival order; unset when idle. */
+  private queue: Promise<void> | undefined;
 
   constructor(
     init: SessionInit,
@@ -265,10 +271,51 @@ export class ClientSession implements LeaseListener {
         }
       }
     }
-    const final = this.outbound(this, server, out);
-    if (final === undefined) return;
+    const upstreamId = isRequest(msg) ? msg.id : undefined;
+    const refuse = (err: unknown): void => {
+      // A refused server→client request is answered upstream with the error; anything else is dropped.
+      if (upstreamId === undefined || !isRequest(out)) return;
+      this.serverRequests.delete(String(out.id));
+      void lease.upstream.respond(toJsonRpcError(toWardenError(err), upstreamId)).catch(() => undefined);
+    };
+    let final: JsonRpcMessage | undefined | Promise<JsonRpcMessage | undefined>;
+    try {
+      final = this.outbound(this, server, out);
+    } catch (err) {
+      refuse(err);
+      return;
+    }
+    // Synchronous stages and nothing queued: deliver now (the usual path, no promise created).
+    if (!(final instanceof Promise) && this.queue === undefined) {
+      this.deliver(final, channel);
+      return;
+    }
+    // Behind an asynchronous stage, later messages wait for earlier ones so a stream keeps its order.
+    const pending = final;
+    const q: Promise<void> = (this.queue ?? Promise.resolve())
+      .then(() => pending)
+      .then(
+        (m) => this.deliver(m, channel),
+        (err: unknown) => refuse(err),
+      )
+      .finally(() => {
+        if (this.queue === q) this.queue = undefined;
+      });
+    this.queue = q;
+  }
+
+  private deliver(final: JsonRpcMessage | undefined, channel: ClientChannel | undefined): void {
+    if (final === undefined || this.closedValue) return;
     if (channel?.open === true) channel.send(final);
     else this.sink?.push(final);
+  }
+
+  /**
+   * Resolves once every message held by an asynchronous response stage has been delivered, so a
+   * request's final answer goes after its progress notifications; undefined when none is held.
+   */
+  settled(): Promise<void> | undefined {
+    return this.queue;
   }
 
   /**
