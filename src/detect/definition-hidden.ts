@@ -1,21 +1,19 @@
 /**
  * Hidden-content rules of the definition scanner: invisible Unicode (tag characters, zero-width,
- * bidi controls, variation-selector smuggling), ANSI escapes and control characters, encoded
+ * bidi controls, variation-selector smuggling) and ANSI escapes and control characters, found by
+ * the shared `detectInvisible` / `detectAnsi` and rated for definitions (where none has a use), encoded
  * payloads (base64, hex, \u escapes, percent-encoding) and abnormal padding. Text recovered from
  * tag characters or encodings is returned so the caller can run the text rules over it.
  */
 import type { Finding, Severity } from './types.js';
 import { evidenceOf } from './definition-text.js';
+import { detectAnsi, detectInvisible } from './unicode.js';
 
 /** Hidden findings of one string plus the plain texts recovered from hiding places. */
 export interface HiddenScan {
   readonly findings: Finding[];
   readonly recovered: { text: string; start: number; end: number }[];
 }
-
-const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
-const ZERO_WIDTH = /[\u200b-\u200d\u2060-\u2064\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164]/;
-const EMOJI = /\p{Extended_Pictographic}/u;
 
 function push(
   out: Finding[],
@@ -37,94 +35,27 @@ function push(
   });
 }
 
-/** Invisible characters, grouped in runs; tag-character runs are decoded to the ASCII they hide. */
-function invisible(s: string, out: Finding[], recovered: HiddenScan['recovered']): void {
-  let i = 0;
-  while (i < s.length) {
-    const cp = s.codePointAt(i) ?? 0;
-    const w = cp > 0xffff ? 2 : 1;
-    const ch = s.slice(i, i + w);
-    let cls: 'tag' | 'vs' | 'bidi' | 'zw' | undefined;
-    if (cp >= 0xe0000 && cp <= 0xe007f) cls = 'tag';
-    else if (cp >= 0xe0100 && cp <= 0xe01ef) cls = 'vs';
-    else if (BIDI.test(ch)) cls = 'bidi';
-    else if (ZERO_WIDTH.test(ch)) {
-      // A joiner inside an emoji sequence, or a BOM at the very start, is ordinary text.
-      const prev = s.codePointAt(i - 1);
-      const benignJoin =
-        (cp === 0x200d || cp === 0xfe0f) &&
-        prev !== undefined &&
-        EMOJI.test(
-          String.fromCodePoint(prev >= 0xdc00 && prev <= 0xdfff ? (s.codePointAt(i - 2) ?? prev) : prev),
-        );
-      if (!benignJoin && !(cp === 0xfeff && i === 0)) cls = 'zw';
-    }
-    if (cls === undefined) {
-      i += w;
-      continue;
-    }
-    const start = i;
-    let hidden = '';
-    let count = 0;
-    while (i < s.length) {
-      const c = s.codePointAt(i) ?? 0;
-      const cw = c > 0xffff ? 2 : 1;
-      const same =
-        cls === 'tag'
-          ? c >= 0xe0000 && c <= 0xe007f
-          : cls === 'vs'
-            ? c >= 0xe0100 && c <= 0xe01ef
-            : cls === 'bidi'
-              ? BIDI.test(s.slice(i, i + cw))
-              : ZERO_WIDTH.test(s.slice(i, i + cw));
-      if (!same) break;
-      if (cls === 'tag' && c >= 0xe0020 && c <= 0xe007e) hidden += String.fromCharCode(c - 0xe0000);
-      count++;
-      i += cw;
-    }
-    if (cls === 'tag') {
-      push(
-        out,
-        'definition.invisible',
-        'invisible',
-        'critical',
-        s,
-        start,
-        i,
-        `tag characters hiding: ${hidden}`,
-      );
-      if (hidden.length > 0) recovered.push({ text: hidden, start, end: i });
-    } else if (cls === 'vs') {
-      push(
-        out,
-        'definition.invisible',
-        'invisible',
-        'high',
-        s,
-        start,
-        i,
-        `${count} variation selectors (supplement)`,
-      );
-    } else if (cls === 'bidi') {
-      push(out, 'definition.invisible', 'invisible', 'high', s, start, i);
-    } else {
-      push(out, 'definition.invisible', 'invisible', 'medium', s, start, i);
-    }
-  }
+/** Severity of the shared invisible/ANSI findings inside a definition, where none of them has a use. */
+function hiddenSeverity(rule: string, severity: Severity): Severity {
+  if (rule === 'invisible.tag') return 'critical';
+  if (rule.startsWith('ansi.')) return rule === 'ansi.control' ? 'medium' : 'high';
+  return severity === 'low' ? 'medium' : severity;
 }
 
-const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]/g;
-
-const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/g;
-
-function ansi(s: string, out: Finding[]): void {
-  ANSI.lastIndex = 0;
-  for (let m = ANSI.exec(s); m !== null; m = ANSI.exec(s))
-    push(out, 'definition.ansi', 'ansi', 'high', s, m.index, m.index + m[0].length);
-  CONTROL.lastIndex = 0;
-  for (let m = CONTROL.exec(s); m !== null; m = CONTROL.exec(s)) {
-    if (m[0] === '\x1b') continue;
-    push(out, 'definition.ansi', 'ansi', 'medium', s, m.index, m.index + m[0].length);
+/** Invisible characters and terminal escapes (`detectInvisible`, `detectAnsi`); tag text is recovered. */
+function invisibleAndAnsi(s: string, out: Finding[], recovered: HiddenScan['recovered']): void {
+  for (const f of [...detectInvisible(s), ...detectAnsi(s)]) {
+    const rule = f.rule.startsWith('ansi.') ? 'definition.ansi' : 'definition.invisible';
+    const kind = rule === 'definition.ansi' ? 'ansi' : 'invisible';
+    push(out, rule, kind, hiddenSeverity(f.rule, f.severity), s, f.start, f.end, `${f.rule}: ${f.evidence}`);
+    if (f.rule === 'invisible.tag') {
+      let text = '';
+      for (const ch of s.slice(f.start, f.end)) {
+        const cp = ch.codePointAt(0) ?? 0;
+        if (cp >= 0xe0020 && cp <= 0xe007e) text += String.fromCharCode(cp - 0xe0000);
+      }
+      if (text.length > 0) recovered.push({ text, start: f.start, end: f.end });
+    }
   }
 }
 
@@ -194,8 +125,7 @@ function encoded(s: string, out: Finding[], recovered: HiddenScan['recovered']):
 export function scanHidden(s: string): HiddenScan {
   const findings: Finding[] = [];
   const recovered: HiddenScan['recovered'] = [];
-  invisible(s, findings, recovered);
-  ansi(s, findings);
+  invisibleAndAnsi(s, findings, recovered);
   encoded(s, findings, recovered);
   const pad = /[ \t\n\r\u00a0\u2000-\u200a\u3000]{300,}/.exec(s);
   if (pad !== null)

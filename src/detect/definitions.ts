@@ -13,6 +13,7 @@ import { SEVERITIES } from './types.js';
 import { evidenceOf, fold, scanText } from './definition-text.js';
 import type { TextRole } from './definition-text.js';
 import { scanHidden } from './definition-hidden.js';
+import { detectInjection } from './injection.js';
 
 /** What is being scanned. */
 export type DefinitionKind = 'tool' | 'prompt' | 'resourceTemplate';
@@ -163,6 +164,34 @@ function matchers(ctx: DefinitionContext): Matchers {
   return m;
 }
 
+/**
+ * The prompt-injection detector's verdict on a description: real descriptions are written in the
+ * imperative to the model ("Use this tool…", "Ignore information that is irrelevant"), so a
+ * confident score on one cue is only a weak (low) cue here; medium when two of its cues agree.
+ */
+function injection(s: string): Finding[] {
+  const r = detectInjection(s, { kind: 'description' });
+  if (r.score < INJECTION_CUE) return [];
+  const first = r.findings[0];
+  const start = first?.start ?? 0;
+  const end = first?.end ?? s.length;
+  return [
+    {
+      rule: 'definition.injection',
+      kind: 'injection',
+      // Two independent cues of medium or above corroborate each other; one alone stays low.
+      severity: r.findings.filter((f) => f.severity !== 'low').length >= 2 ? 'medium' : 'low',
+      start,
+      end,
+      evidence: first?.evidence ?? evidenceOf(s, start, end),
+      score: r.score,
+    },
+  ];
+}
+
+/** Injection score from which a description counts as a weak injection cue. */
+export const INJECTION_CUE = 0.85;
+
 /** Mentions of other servers' tools or of other servers, worse inside an instruction. */
 function shadowing(s: string, own: string | undefined, m: Matchers): Finding[] {
   if (m.tools === undefined && m.servers === undefined) return [];
@@ -222,7 +251,10 @@ export function scanDefinition(
       const hidden = scanHidden(s);
       found.push(...hidden.findings);
       found.push(...scanText(s, role));
-      if (role === 'text') found.push(...shadowing(s, own, m));
+      if (role === 'text') {
+        found.push(...shadowing(s, own, m));
+        found.push(...injection(s));
+      }
       // Text smuggled in tag characters or encodings is scanned as text; what it says counts more.
       for (const r of hidden.recovered) {
         for (const h of [...scanText(r.text, 'text'), ...shadowing(r.text, own, m)]) {
