@@ -30,6 +30,7 @@ import { policyStage, supportsFormElicitation } from './stages/policy/index.js';
 import type { ConfirmationRequest, ConfirmOutcome, PolicyTarget, TargetKind } from './stages/policy/index.js';
 import { splitName } from './route/naming.js';
 import { limitsStage } from './stages/limits/index.js';
+import { inspectStage } from './stages/inspect/index.js';
 import type { LimitStore } from './store/limits.js';
 import { transportGuard } from './stages/transport-guard/index.js';
 import type { AuditSink } from './store/audit-jsonl.js';
@@ -299,6 +300,42 @@ export function createPipeline(
     };
   }
 
+  const inspect =
+    cfg.inspection === undefined
+      ? undefined
+      : inspectStage(cfg.inspection, {
+          secret: (ref) => compiled.secrets.get(ref),
+          resolve: (ex, kind, name) => {
+            if (ex.endpointServer !== undefined) return { server: ex.endpointServer, name };
+            const ep = endpoints.get(ex.endpoint);
+            const session =
+              (ex.session as ClientSession | undefined) ??
+              (ex.era === 'modern' && ep !== undefined ? statelessFor(ex.principal, ep) : undefined);
+            return session === undefined
+              ? undefined
+              : (kind === 'prompt' ? session.prompts : session.tools).resolve(name, session.serverSet);
+          },
+          auditStream: (principal, server, method, decision, findings) =>
+            audit.write({
+              time: new Date().toISOString(),
+              exchange: newExchangeId(),
+              transport: 'http',
+              endpoint: `/mcp/${server}`,
+              era: 'unknown',
+              principal,
+              server,
+              direction: 'server',
+              kind: 'request',
+              method,
+              decisions: [decision],
+              findings: [...findings],
+              outcome: decision.decision === 'deny' ? 'denied' : 'ok',
+              ...(decision.code !== undefined ? { code: decision.code } : {}),
+            }),
+        });
+  if (inspect === undefined)
+    log.warn('no inspection block: arguments and results pass without content inspection');
+
   // The request stages, in order. The guard runs first: nothing else may look at a message whose
   // era and headers are not settled. Authentication comes next, before the session stage, because
   // a session is looked up under the principal the token names (a session id proves nothing).
@@ -313,10 +350,14 @@ export function createPipeline(
     // Policy after limits (DESIGN §2): a denied call still spends the caller's allowance, so
     // probing what is denied is rate limited too. Absent `policy` block: no stage (start-up warns).
     ...(policy !== undefined ? [policy] : []),
+    // Inspection after policy: only calls the principal may make are inspected (and audited), and
+    // before anything is forwarded. Absent `inspection` block: no stage (start-up warns).
+    ...(inspect !== undefined ? [inspect] : []),
   ];
   const endpointPaths = [...endpoints.keys()];
   // The response stages (integrity, inspection, output validation, boundary marking) land here.
-  const responseStages: readonly Stage[] = [];
+  // Inspection sees what the client would get; it may answer asynchronously (external detectors).
+  const responseStages: readonly Stage[] = [...(inspect !== undefined ? [inspect] : [])];
 
   // Sessionless (2026-era) contexts: one per principal and endpoint, on shared upstream connections.
   // Every authenticated principal can create one, so the map is bounded like the session store:
@@ -378,7 +419,12 @@ export function createPipeline(
   ): Promise<JsonRpcResponse> {
     let out: JsonRpcResponse = res;
     if (responseStages.length > 0) {
-      const ctx: ResponseContext = { session, server: serverOf(ex, session, req), request: req, exchange: ex };
+      const ctx: ResponseContext = {
+        session,
+        server: serverOf(ex, session, req),
+        request: req,
+        exchange: ex,
+      };
       const m = await runResponseStages(ctx, res);
       if (m === undefined || !isResponse(m))
         throw new WardenError('ERR_INTERNAL', 'a response stage withheld the answer to a request');

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { policySchema } from './policy-schema.js';
+import { inspectionSchema } from './inspection-schema.js';
 
 /** Server names: letters, digits and single hyphens; no `_` or `.`, so `<server>__<tool>` splits unambiguously. */
 export const SERVER_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
@@ -554,6 +555,7 @@ export const configSchema = z
       .meta({ description: 'Session-era (2025) downstream sessions.' }),
     auth: authSchema,
     policy: policySchema,
+    inspection: inspectionSchema.optional(),
     secrets: z
       .strictObject({
         encryptionKey: secretRef(

@@ -343,6 +343,27 @@ export const ERRORS = {
       'A stdio server configured with `sandbox` cannot be sandboxed: bwrap or prlimit is missing, the kernel refused the namespaces, or a sandbox path does not exist. Warden does not start.',
     fix: 'Install bubblewrap, allow unprivileged user namespaces, or fix the listed path; `sandbox.optional: true` runs the server unsandboxed instead (logged and audited).',
   },
+  ERR_INSPECT_BLOCKED: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning:
+      "Content inspection refused the message: a finding whose action is `block` (prompt injection at or above the score threshold, a secret, personal data, a command-argument rule, a result classified above the allowed label, or an external detector's verdict). `data.rules` lists the rule ids, never the matched text. Arguments were not forwarded; a blocked result never reached the client.",
+    fix: 'Review the audit record (rules and masked evidence); change `inspection.actions` if the rule is too strict for this server.',
+  },
+  ERR_INSPECT_TOO_LARGE: {
+    status: 413,
+    rpc: RPC.wardenDenied,
+    meaning:
+      'The message holds more text than `inspection.maxBytes` (or more than an external detector accepts) and `inspection.overCap` is `block` (fail closed).',
+    fix: 'Raise `inspection.maxBytes`, or set `inspection.overCap: pass` to let larger messages through uninspected (audited).',
+  },
+  ERR_INSPECT_UNAVAILABLE: {
+    status: 503,
+    rpc: RPC.wardenUpstream,
+    meaning:
+      'An external detector (`inspection.external`) did not answer in time, answered with an error, or answered in an unexpected shape, and its `failMode` is `closed`.',
+    fix: "Check the detector's endpoint and key; `failMode: open` lets messages through when it is down (each one audited).",
+  },
   ERR_INTEGRITY_UNAPPROVED: {
     status: 403,
     rpc: RPC.wardenDenied,

@@ -61,6 +61,9 @@ export function secretRefPaths(config: Config): SecretRefAt[] {
       out.push({ path: `servers.${name}.auth.clientSecret`, ref: server.auth.clientSecret });
     }
   }
+  for (const [i, d] of (config.inspection?.external ?? []).entries()) {
+    if (d.key !== undefined) out.push({ path: `inspection.external[${i}].key`, ref: d.key });
+  }
   return out;
 }
 
