@@ -28,7 +28,7 @@ describe('command: shell metacharacters', () => {
     ['a\u0000b', 'command.nul', 'high', '\u0000'],
   ];
   for (const [value, rule, severity, span] of cases) {
-    it(`[inspect:command-args] ${rule} in ${JSON.stringify(value)}`, () => {
+    it(`${rule} in ${JSON.stringify(value)}`, () => {
       const f = detectCommandArgs(value).find((x) => x.rule === rule);
       expect(f, JSON.stringify(detectCommandArgs(value))).toBeDefined();
       expect(f!.severity).toBe(severity);
@@ -60,7 +60,7 @@ describe('command: path traversal in every encoding', () => {
     'file=../x',
   ];
   for (const v of traversals) {
-    it(`[inspect:command-args] traversal: ${v}`, () => {
+    it(`traversal: ${v}`, () => {
       expect(rulesOf(v)).toContain('command.path-traversal');
     });
   }
@@ -96,7 +96,7 @@ describe('command: sensitive paths', () => {
     ['cat /etc/passwd', 'high'],
   ];
   for (const [p, severity] of paths) {
-    it(`[inspect:command-args] sensitive: ${p}`, () => {
+    it(`sensitive: ${p}`, () => {
       const f = detectCommandArgs(p).find((x) => x.rule === 'command.sensitive-path');
       expect(f, p).toBeDefined();
       expect(f!.severity).toBe(severity);

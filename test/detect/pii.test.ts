@@ -47,7 +47,7 @@ const positives: [rule: string, value: string][] = [
 
 describe('pii: positives in prose and JSON, evidence masked', () => {
   for (const [rule, value] of positives) {
-    it(`[inspect:pii] ${rule}: ${value}`, () => {
+    it(`${rule}: ${value}`, () => {
       for (const text of [
         value,
         `Contact details: ${value}, thanks.`,
@@ -144,7 +144,7 @@ describe('pii: classification label', () => {
     end: 1,
     evidence: '',
   });
-  it('[inspect:pii] maps findings to public / internal / confidential / restricted', () => {
+  it('maps findings to public / internal / confidential / restricted', () => {
     expect(classify([])).toBe('public');
     expect(classify([f('injection.x', 'injection')])).toBe('public');
     expect(classify([f('pii.ip-address', 'pii', 'low')])).toBe('internal');

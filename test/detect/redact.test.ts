@@ -31,7 +31,7 @@ describe('redactText', () => {
     expect(redactText('abc', [f('x', -5, 1), f('y', 2, 2), f('z', 2, 99)])).toBe('[REDACTED:x]b[REDACTED:z]');
     expect(redactText('abc', [])).toBe('abc');
   });
-  it('[inspect:secrets] end to end: no preset sample secret survives redaction', () => {
+  it('end to end: no preset sample secret survives redaction', () => {
     for (const s of presetSamples(5)) {
       const text = `before ${s.text} after`;
       const out = redactText(text, detectSecrets(text));
@@ -42,7 +42,7 @@ describe('redactText', () => {
       expect(out.startsWith('before ')).toBe(true);
     }
   });
-  it('[inspect:pii] end to end: personal data redacted, the rest kept', () => {
+  it('end to end: personal data redacted, the rest kept', () => {
     const text = 'Call +1 415 555 0134 or mail jane.doe@example.org; card 4111 1111 1111 1111.';
     expect(redactText(text, detectPii(text))).toBe(
       'Call [REDACTED:pii.phone] or mail [REDACTED:pii.email]; card [REDACTED:pii.payment-card].',

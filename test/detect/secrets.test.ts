@@ -36,7 +36,7 @@ async function secretlint(text: string, filePath: string): Promise<string[]> {
 }
 
 describe('secrets: the secretlint recommended preset is the source of truth', () => {
-  it('[inspect:secrets] every preset rule is run on the fast path or listed with a reason', () => {
+  it('every preset rule is run on the fast path or listed with a reason', () => {
     expect(PRESET_RULE_IDS.length).toBeGreaterThanOrEqual(15);
     for (const id of PRESET_RULE_IDS) {
       const run = LOADED_RULES.has(id);

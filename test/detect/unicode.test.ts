@@ -45,7 +45,7 @@ const invisibles: [rule: string, sample: string][] = [
 describe('unicode: invisible characters', () => {
   for (const [rule, sample] of invisibles) {
     const cp = (sample.codePointAt(sample.length > 2 ? 0 : 0) ?? 0).toString(16);
-    it(`[inspect:sanitize] ${rule} (U+${cp}) detected and removed`, () => {
+    it(`${rule} (U+${cp}) detected and removed`, () => {
       const text = `click here${sample}now`;
       const found = detectInvisible(text);
       expect(found.map((f) => f.rule)).toContain(rule);
@@ -109,7 +109,7 @@ describe('unicode: ANSI escapes and control characters', () => {
     ['ansi.control', '\u007f', 'low'],
   ];
   for (const [rule, sample, severity] of cases) {
-    it(`[inspect:sanitize] ${rule} ${JSON.stringify(sample)} detected (${severity}) and removed`, () => {
+    it(`${rule} ${JSON.stringify(sample)} detected (${severity}) and removed`, () => {
       const text = `ok ${sample}done`;
       const found = detectAnsi(text);
       expect(found.length).toBe(1);
@@ -151,7 +151,7 @@ describe('unicode: ANSI escapes and control characters', () => {
 });
 
 describe('unicode: safeIconUri', () => {
-  it('[inspect:sanitize] allows https and data: raster images only', () => {
+  it('allows https and data: raster images only', () => {
     for (const ok of [
       'https://cdn.example.com/icon.png',
       'https://example.com/i.svg',
