@@ -63,10 +63,6 @@ interface Spot {
 const ESC = 0x1b;
 const BEL = 0x07;
 
-function isAsciiOrSpace(c: number): boolean {
-  return Number.isNaN(c) || c < 0x80;
-}
-
 /** End of a string-type sequence (OSC, DCS, SOS, PM, APC) started at `from`: BEL, ESC \ or C1 ST. */
 function stringEnd(text: string, from: number, belEnds: boolean): number {
   for (let i = from; i < text.length; i++) {
@@ -150,14 +146,14 @@ function invisibleSpot(text: string, i: number, c: number): Spot {
   if (c === 0x00ad) return inv('invisible.soft-hyphen', 'low', i + 1);
   if (c === 0xfeff && i === 0) return inv(undefined, 'low', 1);
   if (c === 0x200c || c === 0x200d) {
-    const single = !isZeroWidth(text.charCodeAt(i - 1)) && !isZeroWidth(text.charCodeAt(i + 1));
-    if (single && !isAsciiOrSpace(text.charCodeAt(i - 1)) && !isAsciiOrSpace(text.charCodeAt(i + 1)))
-      return inv(undefined, 'low', i + 1);
+    // Between two visible non-ASCII characters (an emoji's VS16 may sit before it: ❤️‍🔥).
+    const prev = text.charCodeAt(i - 1);
+    const before =
+      visibleNonAscii(text, i - 1) || ((prev === 0xfe0e || prev === 0xfe0f) && visibleNonAscii(text, i - 2));
+    if (before && visibleNonAscii(text, i + 1)) return inv(undefined, 'low', i + 1);
   }
   if (c >= 0xfe00 && c <= 0xfe0f) {
-    const prev = text.charCodeAt(i - 1);
-    if ((c === 0xfe0e || c === 0xfe0f) && !isAsciiOrSpace(prev) && !(prev >= 0xfe00 && prev <= 0xfe0f))
-      return inv(undefined, 'low', i + 1);
+    if ((c === 0xfe0e || c === 0xfe0f) && visibleNonAscii(text, i - 1)) return inv(undefined, 'low', i + 1);
     return inv('invisible.variation-selector', 'medium', i + 1);
   }
   if (c === 0x200b || c === 0x200c || c === 0x200d || c === 0x2060 || c === 0xfeff)
@@ -165,8 +161,19 @@ function invisibleSpot(text: string, i: number, c: number): Spot {
   return inv('invisible.other', 'medium', i + 1);
 }
 
-function isZeroWidth(c: number): boolean {
-  return c === 0x200b || c === 0x200c || c === 0x200d || c === 0x2060 || c === 0xfeff;
+/**
+ * True when the code unit at `j` is a visible non-ASCII character: nothing this module removes
+ * (so a kept joiner or selector stays next to it after sanitising), including the low half of a
+ * surrogate pair whose high half is not a tag, selector or formatting control.
+ */
+function visibleNonAscii(text: string, j: number): boolean {
+  const c = text.charCodeAt(j);
+  if (Number.isNaN(c) || c < 0x80 || SUSPECT[c] === 1) return false;
+  if (c >= 0xdc00 && c <= 0xdfff) {
+    const h = text.charCodeAt(j - 1);
+    return h !== 0xdb40 && h !== 0xd834;
+  }
+  return true;
 }
 
 function spotAt(text: string, i: number): Spot {
