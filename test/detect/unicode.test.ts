@@ -73,7 +73,14 @@ describe('unicode: invisible characters', () => {
   });
 
   it('leaves legitimate text alone: emoji ZWJ sequences, emoji presentation, Persian ZWNJ, leading BOM', () => {
-    const legit = ['family 👨‍👩‍👧 ok', 'heart ❤️ ok', 'می‌خواهم', 'tab\tand\nnew line\r\n', 'naïve café 日本語'];
+    const legit = [
+      'family 👨‍👩‍👧 ok',
+      'heart ❤️ ok',
+      'heart on fire ❤️‍🔥 ok',
+      'می‌خواهم',
+      'tab\tand\nnew line\r\n',
+      'naïve café 日本語',
+    ];
     for (const t of legit) {
       expect(detectInvisible(t), t).toEqual([]);
       expect(sanitizeText(t), t).toBe(t);
