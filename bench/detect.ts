@@ -1,7 +1,7 @@
 /**
  * Detector speed (issue 5 Speed: the local text detectors together ≥ 100 MB/s per core on mixed
  * text). Standalone: `npm run build && node dist/bench/detect.js`. One process, one thread: each
- * detector runs over the same generated mixed-text corpus (bench/lib/mixed-text.ts) for several
+ * detector runs over the same generated mixed-text corpus (bench/lib/sensitive-text.ts) for several
  * rounds; the figure is MB/s (MiB of text per second of this process's CPU time, so other load on
  * a shared machine counts less) at the median round, with the wall-clock figure beside it. Rows: each
  * detector alone, every local text detector in sequence (injection, secrets, personal data,
@@ -15,7 +15,7 @@ import { inspectText } from '../src/detect/index.js';
 import { detectPii } from '../src/detect/pii.js';
 import { detectSecrets } from '../src/detect/secrets.js';
 import { envNumber } from './lib/env.js';
-import { mixedText } from './lib/mixed-text.js';
+import { sensitiveText } from './lib/sensitive-text.js';
 
 const TARGET = 100;
 const MB = envNumber('BENCH_DETECT_MB', 8);
@@ -50,7 +50,7 @@ function measure(name: string, text: string, run: (t: string) => number): Detect
 
 /** Runs every row over a corpus of `mb` MiB. */
 export function runDetectBench(mb = MB): DetectRow[] {
-  const text = mixedText(Math.round(mb * 1048576));
+  const text = sensitiveText(Math.round(mb * 1048576));
   const all = (t: string): number =>
     detectInjection(t).findings.length +
     detectSecrets(t).length +

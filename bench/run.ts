@@ -7,7 +7,8 @@
  * BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_CONTENDERS (comma list), BENCH_CHURN_CYCLES,
  * BENCH_CHURN_CONCURRENCY, BENCH_CHURN_SERVER (sh | node), BENCH_SKIP_CHURN=1, BENCH_KEEP_TMP=1 (keep logs and configs),
  * BENCH_SKIP_AUTH=1 (skip the authentication step; its own variables are in bench/auth.ts),
- * BENCH_SKIP_LP=1 (skip the least-privilege step; its own variables are in bench/least-privilege.ts).
+ * BENCH_SKIP_LP=1 (skip the least-privilege step; its own variables are in bench/least-privilege.ts),
+ * BENCH_SKIP_INSPECT=1 (skip the content-inspection step; its own variables are in bench/inspect.ts).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -17,6 +18,13 @@ import { authSettingsFromEnv, formatAuthLines, runAuthBench, writeAuthResult } f
 import type { AuthBenchResult } from './auth.js';
 import { formatLpLines, lpSettingsFromEnv, runLpBench, writeLpResult } from './least-privilege.js';
 import type { LpBenchResult } from './least-privilege.js';
+import {
+  formatInspectLines,
+  inspectSettingsFromEnv,
+  runInspectBench,
+  writeInspectResult,
+} from './inspect.js';
+import type { InspectBenchResult } from './inspect.js';
 import { churnServerFromEnv, formatChurn, runChurn } from './churn.js';
 import type { ChurnResult } from './churn.js';
 import {
@@ -49,6 +57,7 @@ interface Settings extends LoadPlan {
   readonly skipChurn: boolean;
   readonly skipAuth: boolean;
   readonly skipLp: boolean;
+  readonly skipInspect: boolean;
 }
 
 function settings(): Settings {
@@ -64,6 +73,7 @@ function settings(): Settings {
     skipChurn: process.env.BENCH_SKIP_CHURN === '1',
     skipAuth: process.env.BENCH_SKIP_AUTH === '1',
     skipLp: process.env.BENCH_SKIP_LP === '1',
+    skipInspect: process.env.BENCH_SKIP_INSPECT === '1',
   };
 }
 
@@ -111,7 +121,7 @@ async function main(): Promise<void> {
   const s = settings();
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const tmpDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-  const skipped: Partial<Record<ContenderId | 'auth' | 'lp' | 'churn', string>> = {};
+  const skipped: Partial<Record<ContenderId | 'auth' | 'lp' | 'inspect' | 'churn', string>> = {};
   let mcpProxyBin: string | undefined;
   if (s.contenders.includes('mcp-proxy')) {
     try {
@@ -135,7 +145,11 @@ async function main(): Promise<void> {
   };
 
   const wantsWarden =
-    s.contenders.some((c) => c.startsWith('warden')) || !s.skipChurn || !s.skipAuth || !s.skipLp;
+    s.contenders.some((c) => c.startsWith('warden')) ||
+    !s.skipChurn ||
+    !s.skipAuth ||
+    !s.skipLp ||
+    !s.skipInspect;
   const wardenWhy = wantsWarden ? await wardenProblem(env) : undefined;
   if (wardenWhy !== undefined) {
     log(`SKIPPING Warden rows and churn: ${wardenWhy}`);
@@ -144,9 +158,10 @@ async function main(): Promise<void> {
     skipped.churn = wardenWhy;
     skipped.auth = wardenWhy;
     skipped.lp = wardenWhy;
+    skipped.inspect = wardenWhy;
   }
   for (const [id, why] of Object.entries(skipped))
-    if (id !== 'churn' && id !== 'auth' && id !== 'lp' && !id.startsWith('warden'))
+    if (id !== 'churn' && id !== 'auth' && id !== 'lp' && id !== 'inspect' && !id.startsWith('warden'))
       log(`SKIPPING ${id}: ${why}`);
   const active = s.contenders.filter((c) => skipped[c] === undefined);
 
@@ -180,6 +195,17 @@ async function main(): Promise<void> {
       writeLpResult(root, lp);
     } catch (err) {
       skipped.lp = `least-privilege step failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  let inspect: InspectBenchResult | undefined;
+  if (s.skipInspect) skipped.inspect ??= 'BENCH_SKIP_INSPECT=1';
+  if (skipped.inspect === undefined) {
+    try {
+      inspect = await runInspectBench({ ...inspectSettingsFromEnv(), env, log });
+      writeInspectResult(root, inspect);
+    } catch (err) {
+      skipped.inspect = `inspection step failed: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
 
@@ -257,6 +283,11 @@ async function main(): Promise<void> {
     );
     for (const line of formatLpLines(lp)) out(`  ${line}`);
   }
+  if (inspect !== undefined) {
+    out();
+    out('content inspection (Warden → raw HTTP upstream, echo, auth none):');
+    for (const line of formatInspectLines(inspect)) out(`  ${line}`);
+  }
   if (churn !== undefined) {
     out();
     out('churn (Warden → stdio, share: session):');
@@ -281,6 +312,7 @@ async function main(): Promise<void> {
     wardenRssAfterLoads: wardenRss,
     auth: auth ?? null,
     leastPrivilege: lp ?? null,
+    inspection: inspect ?? null,
     churn: churn ?? null,
     skipped,
     failures,

@@ -345,7 +345,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'inspect:injection',
     level: 'M',
-    status: 'gap',
+    status: 'covered',
     issue: 5,
     summary:
       'tool results, resource contents, prompt messages and tool arguments are scanned for prompt injection; configurable action (block, redact, flag).',
@@ -353,7 +353,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'inspect:external-detector',
     level: 'S',
-    status: 'gap',
+    status: 'covered',
     issue: 5,
     summary:
       'pluggable external detectors (Azure AI Content Safety Prompt Shields and text analysis; a generic HTTP guard) with timeouts and a declared fail mode.',
@@ -361,14 +361,14 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'inspect:secrets',
     level: 'M',
-    status: 'gap',
+    status: 'covered',
     issue: 5,
     summary: 'secrets/credentials in arguments and results are detected and redacted.',
   },
   {
     id: 'inspect:pii',
     level: 'S',
-    status: 'gap',
+    status: 'covered',
     issue: 5,
     summary:
       'personal data (email, phone, payment cards with Luhn, national ids, IBAN, addresses) detected and redacted per policy; results carry a data…',
@@ -376,7 +376,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'inspect:sanitize',
     level: 'M',
-    status: 'gap',
+    status: 'covered',
     issue: 5,
     summary:
       'ANSI escape sequences and invisible/bidi Unicode stripped from text sent to clients; icon URIs limited to https/data.',
@@ -384,7 +384,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'inspect:boundary',
     level: 'S',
-    status: 'gap',
+    status: 'covered',
     issue: 5,
     summary:
       'untrusted content marked (spotlighting: delimiters with a per-exchange random token, optional datamarking) before it reaches the model.',
@@ -392,7 +392,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'inspect:command-args',
     level: 'S',
-    status: 'gap',
+    status: 'covered',
     issue: 5,
     summary: 'per-tool checks for shell metacharacters, path traversal and sensitive paths.',
   },

@@ -14,6 +14,8 @@ export interface LoadOptions {
   readonly durationSec: number;
   /** Every n-th response is parsed and compared in full; the rest get a cheap check. */
   readonly checkEvery?: number;
+  /** The full check (default `checkToolResult` of the workload): why a body is wrong, or undefined. */
+  readonly check?: (body: string) => string | undefined;
   /** When set, called once per request for its `Authorization` header value (e.g. a fresh token each time). */
   readonly authorization?: () => string;
 }
@@ -49,6 +51,7 @@ export function percentile(sorted: Float64Array, q: number): number {
 /** Runs one load against `opts.session` and resolves with its figures. */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const checkEvery = Math.max(1, opts.checkEvery ?? 10);
+  const check = opts.check ?? ((body: string) => checkToolResult(opts.workload, body));
   let latencies = new Float64Array(1 << 16);
   let count = 0;
   let seen = 0;
@@ -91,12 +94,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
           }
           if (seen % checkEvery === 0) {
             checked++;
-            const why = checkToolResult(opts.workload, body);
+            const why = check(body);
             if (why !== undefined) problem(why);
           } else if (body.length === 0) {
             problem('empty body');
           } else if (looksLikeRpcError(body)) {
-            problem(checkToolResult(opts.workload, body) ?? 'JSON-RPC error');
+            problem(check(body) ?? 'JSON-RPC error');
           }
         },
       },

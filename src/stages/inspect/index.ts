@@ -236,7 +236,9 @@ export function inspectStage(cfg: InspectionConfig, deps: InspectDeps): InspectS
 
   /** Continues synchronously unless an external detector applies to the direction. */
   function then<T>(pass: Pass, direction: Direction, next: () => T): T | Promise<T> {
-    if (pass.overCap || !externals.some((d) => d.directions.has(direction))) return next();
+    // Already refused locally: the text is not sent to any service.
+    if (pass.overCap || pass.blocked.length > 0 || !externals.some((d) => d.directions.has(direction)))
+      return next();
     return external(pass, direction).then(next);
   }
 

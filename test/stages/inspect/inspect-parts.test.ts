@@ -69,7 +69,7 @@ describe('verdict cache', () => {
 });
 
 describe('boundary marking', () => {
-  it('makes a fresh 128-bit token per answer and datamarks spaces when asked', () => {
+  it('[inspect:boundary] makes a fresh 128-bit token per answer and datamarks spaces when asked', () => {
     const tokens = new Set(Array.from({ length: 1000 }, boundaryToken));
     expect(tokens.size).toBe(1000);
     for (const t of tokens) expect(t).toMatch(/^[A-Za-z0-9_-]{22}$/);

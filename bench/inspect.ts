@@ -1,0 +1,303 @@
+/**
+ * What content inspection costs (Warden issue 5 "Speed"): (a) in process, the inspect stage's CPU
+ * on a 64 KB tool result and on a small echo result (response phase, default settings: every
+ * local detector, classification, boundary marking), median of many calls over repetitions,
+ * against the 1,000 µs target for 64 KB; (b) end to end, echo `tools/call` throughput through fresh
+ * Warden processes with inspection off and on in the same run (rotated rounds), against the 85 %
+ * target. Writes bench/results/inspect.json.
+ *
+ * Run from `bench/run.ts` (skip with BENCH_SKIP_INSPECT=1), or alone:
+ * `npm run build && node dist/bench/inspect.js`. Environment: BENCH_QUICK, BENCH_INSPECT_ROUNDS,
+ * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_KEEP_TMP.
+ */
+import { mkdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { inspectionSchema } from '../src/config/inspection-schema.js';
+import type { Exchange, ResponseContext } from '../src/core/exchange.js';
+import type { JsonRpcMessage, JsonRpcRequest } from '../src/core/jsonrpc.js';
+import { inspectStage } from '../src/stages/inspect/index.js';
+import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
+import type { BenchEnv } from './lib/contenders.js';
+import { cpuFigure, cpuPerCall } from './lib/cpu.js';
+import type { CpuFigure } from './lib/cpu.js';
+import { envLoad, envNumber } from './lib/env.js';
+import { runLoad } from './lib/load.js';
+import { callOnce, initialize, parseRpcBody } from './lib/mcp.js';
+import { BLOB_TEXT, ECHO_TEXT } from './lib/payload.js';
+import { cpuSeconds, freePort, startProc, stopProc } from './lib/proc.js';
+import type { Proc } from './lib/proc.js';
+import { runStandalone, writeStepResult } from './lib/step.js';
+
+/** Targets of issue 5: added CPU for a 64 KB result (µs) and echo throughput on/off. */
+export const INSPECT_TARGETS = { blobCpuUs: 1000, throughput: 0.85 } as const;
+
+/** Settings of the inspection step. */
+export interface InspectSettings {
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly durationSec: number;
+  readonly warmupSec: number;
+  readonly connections: number;
+}
+
+type CellId = 'off' | 'on';
+
+interface Cell {
+  readonly round: number;
+  readonly cell: CellId;
+  readonly rps: number;
+  readonly cpuUsPerReq: number;
+  readonly errors: number;
+  readonly firstProblem?: string;
+}
+
+/** What the step measured. */
+export interface InspectBenchResult {
+  readonly generatedAt: string;
+  readonly command: string;
+  readonly settings: InspectSettings;
+  readonly machine: {
+    readonly cores: number;
+    readonly loadAvgAtStart: number;
+    readonly loadAvgAtEnd: number;
+  };
+  /** In-process CPU µs per response phase call. */
+  readonly inProcess: { readonly blob64k: CpuFigure; readonly echo: CpuFigure; readonly calls: number };
+  readonly rows: Readonly<Partial<Record<CellId, { rps: CpuFigure; cpuUs: CpuFigure }>>>;
+  /** on / off req/s per round. */
+  readonly throughput: CpuFigure;
+  /** on − off Warden CPU µs per echo request per round. */
+  readonly addedCpuUs: CpuFigure;
+  readonly blobMet: boolean;
+  readonly throughputMet: boolean;
+  readonly cells: readonly Cell[];
+  readonly failures: readonly { round: number; cell: CellId; failure: string }[];
+}
+
+/** Settings from the environment. */
+export function inspectSettingsFromEnv(): InspectSettings {
+  const quick = process.env.BENCH_QUICK === '1';
+  return {
+    quick,
+    rounds: Math.max(1, Math.round(envNumber('BENCH_INSPECT_ROUNDS', quick ? 2 : 4))),
+    ...envLoad(quick),
+  };
+}
+
+function reproduceCommand(): string {
+  const vars = Object.entries(process.env)
+    .filter(([k, v]) => k.startsWith('BENCH_') && v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .sort();
+  return `npm run build && ${[...vars, 'node dist/bench/inspect.js'].join(' ')}`;
+}
+
+/** (a) The stage alone: response phase on a tools/call result, default settings. */
+export async function measureInspectInProcess(
+  calls: number,
+  repetitions: number,
+): Promise<InspectBenchResult['inProcess']> {
+  const stage = inspectStage(inspectionSchema.parse({}), {
+    secret: () => '',
+    resolve: () => undefined,
+    auditStream: () => undefined,
+  });
+  const req: JsonRpcRequest = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } };
+  const msgOf = (text: string): JsonRpcMessage => ({
+    jsonrpc: '2.0',
+    id: 1,
+    result: { content: [{ type: 'text', text }] },
+  });
+  const exchange = () => ({ audit: { decisions: [] } }) as unknown as Exchange;
+  const run = async (text: string, n: number): Promise<CpuFigure> => {
+    const msg = msgOf(text);
+    const items = Array.from({ length: n }, () => 0);
+    const once = (): unknown => {
+      const ctx: ResponseContext = {
+        session: undefined,
+        server: 'bench',
+        request: req,
+        exchange: exchange(),
+      };
+      return stage.response(ctx, msg);
+    };
+    for (let i = 0; i < Math.min(200, n); i++) once();
+    const samples: number[] = [];
+    for (let r = 0; r < repetitions; r++) samples.push(await cpuPerCall(items, once));
+    return cpuFigure(samples);
+  };
+  return {
+    blob64k: await run(BLOB_TEXT, Math.max(50, Math.floor(calls / 20))),
+    echo: await run(ECHO_TEXT, calls),
+    calls,
+  };
+}
+
+/** Echo check with inspection on: the text arrives inside boundary markers, unchanged. */
+function wrappedEcho(body: string): string | undefined {
+  let msg: Record<string, unknown>;
+  try {
+    msg = parseRpcBody(body);
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+  const result = msg.result as { content?: { text?: unknown }[] } | undefined;
+  const text = result?.content?.[0]?.text;
+  if (typeof text !== 'string') return 'no text content';
+  const m =
+    /^<<warden:data token=[A-Za-z0-9_-]{22} source=bench>>\n([\s\S]*)\n<<warden:end token=[A-Za-z0-9_-]{22}>>$/.exec(
+      text,
+    );
+  return m?.[1] === ECHO_TEXT ? undefined : `unexpected text (${text.length} chars)`;
+}
+
+async function measureCell(
+  cell: CellId,
+  round: number,
+  env: BenchEnv,
+  s: InspectSettings,
+  log: (m: string) => void,
+): Promise<Cell> {
+  const dir = join(env.tmpDir, `inspect-${round + 1}-${cell}`);
+  mkdirSync(dir, { recursive: true });
+  const upstream = await startProc({
+    name: 'upstream',
+    command: env.node,
+    args: [rawUpstreamScript(env), '--port', '0'],
+    logFile: join(dir, 'upstream.log'),
+    reportsPort: true,
+  });
+  let warden: Proc | undefined;
+  try {
+    const port = await freePort();
+    const server = `{ url: ${JSON.stringify(`http://127.0.0.1:${String(upstream.port)}/mcp`)} }`;
+    const yaml =
+      wardenYaml(port, join(dir, 'data'), server) +
+      'validation: { input: false, output: false }\n' +
+      (cell === 'on' ? 'inspection: {}\n' : '');
+    warden = await startWarden(env, dir, yaml, port);
+    const session = await initialize(`http://127.0.0.1:${port}/mcp/bench`);
+    if (cell === 'off') for (let i = 0; i < 3; i++) await callOnce(session, 'echo', `check-${i}`);
+    // The same share of answers is checked in full in both cells (the load client shares the CPU).
+    const check = cell === 'on' ? wrappedEcho : undefined;
+    const load = {
+      session,
+      workload: 'echo' as const,
+      connections: s.connections,
+      ...(check ? { check } : {}),
+    };
+    if (s.warmupSec > 0) await runLoad({ ...load, durationSec: s.warmupSec });
+    const cpu0 = cpuSeconds(warden.pid);
+    const r = await runLoad({ ...load, durationSec: s.durationSec });
+    const cpu1 = cpuSeconds(warden.pid);
+    const errors = r.non2xx + r.transportErrors + r.badAnswers;
+    const c: Cell = {
+      round,
+      cell,
+      rps: r.rps,
+      cpuUsPerReq: ((cpu1 - cpu0) * 1e6) / Math.max(1, r.responses),
+      errors,
+      ...(r.firstProblem !== undefined ? { firstProblem: r.firstProblem } : {}),
+    };
+    log(
+      `  round ${round + 1} ${cell.padEnd(4)} ${r.rps.toFixed(0).padStart(6)} req/s  cpu ${c.cpuUsPerReq.toFixed(0)} µs/req${errors > 0 ? `  ERRORS ${errors} (${r.firstProblem ?? '?'})` : ''}`,
+    );
+    return c;
+  } finally {
+    if (warden !== undefined) await stopProc(warden);
+    await stopProc(upstream);
+  }
+}
+
+/** Runs the inspection step. */
+export async function runInspectBench(
+  opts: InspectSettings & { env: BenchEnv; log: (m: string) => void },
+): Promise<InspectBenchResult> {
+  const loadAvgAtStart = loadavg()[0] ?? 0;
+  const { env, log } = opts;
+  const inProcess = await measureInspectInProcess(opts.quick ? 2000 : 10_000, 5);
+  log(
+    `inspect in process: 64 KB result ${inProcess.blob64k.median.toFixed(0)} µs, echo ${inProcess.echo.median.toFixed(1)} µs (median CPU per call)`,
+  );
+  const cells: Cell[] = [];
+  const failures: { round: number; cell: CellId; failure: string }[] = [];
+  const ids: CellId[] = ['off', 'on'];
+  for (let r = 0; r < opts.rounds; r++) {
+    const order = r % 2 === 0 ? ids : [...ids].reverse();
+    for (const id of order) {
+      try {
+        cells.push(await measureCell(id, r, env, opts, log));
+      } catch (err) {
+        failures.push({ round: r, cell: id, failure: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+  const ok = (id: CellId): Cell[] => cells.filter((c) => c.cell === id && c.errors === 0);
+  const ratios: number[] = [];
+  const added: number[] = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    const off = ok('off').find((c) => c.round === r);
+    const on = ok('on').find((c) => c.round === r);
+    if (off !== undefined && on !== undefined) {
+      ratios.push(on.rps / off.rps);
+      added.push(on.cpuUsPerReq - off.cpuUsPerReq);
+    }
+  }
+  const rows: Partial<Record<CellId, { rps: CpuFigure; cpuUs: CpuFigure }>> = {};
+  for (const id of ids)
+    rows[id] = {
+      rps: cpuFigure(ok(id).map((c) => c.rps)),
+      cpuUs: cpuFigure(ok(id).map((c) => c.cpuUsPerReq)),
+    };
+  const throughput = cpuFigure(ratios);
+  return {
+    generatedAt: new Date().toISOString(),
+    command: reproduceCommand(),
+    settings: {
+      quick: opts.quick,
+      rounds: opts.rounds,
+      durationSec: opts.durationSec,
+      warmupSec: opts.warmupSec,
+      connections: opts.connections,
+    },
+    machine: { cores: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 },
+    inProcess,
+    rows,
+    throughput,
+    addedCpuUs: cpuFigure(added),
+    blobMet: inProcess.blob64k.median <= INSPECT_TARGETS.blobCpuUs,
+    throughputMet: ratios.length > 0 && throughput.median >= INSPECT_TARGETS.throughput,
+    cells,
+    failures,
+  };
+}
+
+/** The lines printed for the step. */
+export function formatInspectLines(r: InspectBenchResult): string[] {
+  const f = (x: CpuFigure, d = 0): string =>
+    `${x.median.toFixed(d)} (${x.min.toFixed(d)}–${x.max.toFixed(d)})`;
+  return [
+    `inspect stage in process (response phase, defaults, median of ${r.inProcess.calls} calls × 5):`,
+    `  64 KB result: ${f(r.inProcess.blob64k)} µs CPU  target ≤ ${INSPECT_TARGETS.blobCpuUs} µs  ${r.blobMet ? 'met' : 'MISSED'}`,
+    `  echo result:  ${f(r.inProcess.echo, 1)} µs CPU`,
+    `echo through Warden, inspection off vs on (${r.settings.rounds} rounds, rotated, fresh processes):`,
+    `  off ${r.rows.off ? f(r.rows.off.rps) : '-'} req/s, on ${r.rows.on ? f(r.rows.on.rps) : '-'} req/s`,
+    `  on/off throughput ${f(r.throughput, 3)}  target ≥ ${INSPECT_TARGETS.throughput}  ${r.throughputMet ? 'met' : 'MISSED'}; added Warden CPU ${f(r.addedCpuUs)} µs/req`,
+    ...r.failures.map((x) => `  FAILED round ${x.round + 1} ${x.cell}: ${x.failure}`),
+    `command: ${r.command}`,
+  ];
+}
+
+/** Writes bench/results/inspect.json. */
+export function writeInspectResult(root: string, r: InspectBenchResult): string {
+  return writeStepResult(root, 'inspect', r);
+}
+
+runStandalone(
+  import.meta.url,
+  'inspect',
+  'Warden content-inspection benchmark',
+  (env, log) => runInspectBench({ ...inspectSettingsFromEnv(), env, log }),
+  formatInspectLines,
+);
