@@ -152,7 +152,7 @@ const P = '@secretlint/secretlint-rule-';
  * match is fine, the rules decide.
  */
 const ANCHORS =
-  /(-----BEGIN)|(gh[pousr]_|github_pat_|npm_|shp(?:pa|ca|at|ss)_|lin_api_|ops_ey|xox[bpaor]-|xapp-|sk-|SG\.|A(?:3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA))|(:\/\/[^\s/:]{1,256}:[^\s/@]{1,256}@)|(hooks\.slack\.com\/)|(eyJ)|(_authToken|secret|access[_-]?key|account[_-]?id|pass(?:word|wd|phrase)?|pwd|token|api[_-]?key|authorization|auth|credential|bearer|private[_-]?key)/gi;
+  /(-----BEGIN)|(gh[pousr]_|github_pat_|npm_|shp(?:pa|ca|at|ss)_|lin_api_|ops_ey|xox[bpaor]-|xapp-|sk-|SG\.|A(?:3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA))|(:\/\/[^\s/:]{1,256}:[^\s/@]{1,256}@)|(hooks\.slack\.com\/)|(eyJ)|(_authToken|secret|access[_-]?key|account(?:[_-]?id)?|pass(?:word|wd|phrase)?|pwd|token|api[_-]?key|authorization|auth|credential|bearer|private[_-]?key)/gi;
 
 /** Which preset rules a token anchor (by its first characters, lower-cased) needs. */
 function rulesForToken(anchor: string): readonly string[] {
@@ -404,7 +404,8 @@ export function detectSecrets(text: string): Finding[] {
     } else if (g.kv !== undefined) {
       const key = g.kv.toLowerCase();
       if (key === '_authtoken') addWindow(windows, text, pos, [`${P}npm`], true);
-      else if (key.startsWith('secret') || key.startsWith('access') || key.startsWith('account'))
+      // The AWS rule's key names all contain `access…key` or `account`.
+      else if (key.startsWith('access') || key.startsWith('account'))
         addWindow(windows, text, pos, [`${P}aws`]);
       if (pos >= skipUntil) skipUntil = entropyFinding(text, pos, pos + g.kv.length, g.kv, own);
     }

@@ -99,6 +99,14 @@ export function presetSamples(seed = 7): SecretSample[] {
       filePath: 'notes.txt',
     },
     {
+      messageId: 'AWSAccountID',
+      presetRule: `${P}aws`,
+      wardenRule: 'secret.aws-account-id',
+      text: `AwsAccount = 123456789012\n`,
+      secret: '123456789012',
+      filePath: 'notes.txt',
+    },
+    {
       messageId: 'PrivateKey',
       presetRule: `${P}privatekey`,
       wardenRule: 'secret.private-key',
