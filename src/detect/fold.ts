@@ -116,3 +116,7 @@ for (let c = 0; c < 65536; c++) {
   FOLD[c] = folded;
   CHAR_CLASS[c] = IS_WORD.test(ch) || (folded < 128 && CHAR_CLASS[folded] === WORD) ? WORD : PUNCT;
 }
+
+/** Class and fold in one look-up: `(class << 16) | folded code unit`, for the hot scan loop. */
+export const CLASS_FOLD = new Int32Array(65536);
+for (let c = 0; c < 65536; c++) CLASS_FOLD[c] = ((CHAR_CLASS[c] ?? 0) << 16) | (FOLD[c] ?? c);

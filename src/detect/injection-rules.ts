@@ -41,8 +41,10 @@ export interface CueRule {
 function rx(src: string): RegExp {
   let folded = '';
   for (let i = 0; i < src.length; i++) folded += String.fromCharCode(FOLD[src.charCodeAt(i)] ?? 0);
-  const lead = folded.startsWith('(?:^|') ? '' : '(?<![a-z0-9])';
-  return new RegExp(lead + folded.replace(/ /g, '\\s?'), 'u');
+  // A leading literal lets the regex engine skip positions quickly; a pattern opening on an ASCII
+  // letter gets a word boundary (`\\b` is ASCII-only; punctuation and other scripts get none).
+  const lead = /^(?:\(\?:)*[a-z]/.test(folded) ? '\\b' : '';
+  return new RegExp(lead + folded.replace(/ /g, '\\s?'));
 }
 
 const GAP = '[^.!?\\n]{0,40}?';
@@ -350,7 +352,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.jailbreak,
     weight: 0.95,
     re: rx(
-      `do anything now|(?:dan|developer|god|jailbreak|unrestricted|evil|stan|dude|anti-dan) mode|mode (?:enabled|activated)|jailbroken|jailbreak(?:ing)? (?:prompt|mode|the)|\\[(?:🔓|🔒)?\\s*(?:jailbreak|classic|dan)\\]|(?:as|named|called|known as|act as|be|am|you are) (?:an? )?(?:dan|stan|dude|aim|mongo tom)(?![a-z])`,
+      `do anything now|(?:dan|god|jailbreak|unrestricted|evil|stan|dude|anti-dan) mode|developer mode (?:enabled|activated|output|response)|jailbroken|jailbreak(?:ing)? (?:prompt|mode|the)|\\[(?:🔓|🔒)?\\s*(?:jailbreak|classic|dan)\\]|(?:as|named|called|known as|act as|be|am|you are) (?:an? )?(?:dan|stan|dude|aim|mongo tom)(?![a-z])`,
     ),
   },
   {
@@ -436,7 +438,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.code,
     weight: 0.7,
     re: rx(
-      `(?:following|subsequent|below|given|this|these|provided|attached) (?:\\w+ ){0,2}(?:code|script|snippet|excerpt|block)(?: (?:block|snippet|excerpt|section|segment|fragment|piece|lines?|chunk|sample))?${GAP}(?:into|within|in) your (?:\\w+ )?(?:algorithm|solution|implementation|codebase|code|program)|(?:following|subsequent|below|given|this|these|provided|attached) (?:\\w+ ){0,2}(?:code|script|snippet|excerpt|block)(?: (?:block|snippet|excerpt|section|segment|fragment|piece|lines?|chunk|sample))?${GAP}(?:(?:in|into|to|within|with|of|for)(?: the (?:logic|framework|essence|fabric|core|structure|body|heart) of)? (?:your|the) (?:own )?(?:code|solution|implementation|codebase|response|answer|script|program|project|work|output|development|reply|logic|algorithm|function|application|app))`,
+      `(?:following|subsequent|below|given|this|these|provided|attached) (?:[a-z]+\\x20){0,2}(?:code|script|snippet|excerpt|block)(?: (?:block|snippet|excerpt|section|segment|fragment|piece|lines?|chunk|sample))?${GAP}(?:into|within|in) your (?:\\w+ )?(?:algorithm|solution|implementation|codebase|code|program)|(?:following|subsequent|below|given|this|these|provided|attached) (?:[a-z]+\\x20){0,2}(?:code|script|snippet|excerpt|block)(?: (?:block|snippet|excerpt|section|segment|fragment|piece|lines?|chunk|sample))?${GAP}(?:(?:in|into|to|within|with|of|for)(?: the (?:logic|framework|essence|fabric|core|structure|body|heart) of)? (?:your|the) (?:own )?(?:code|solution|implementation|codebase|response|answer|script|program|project|work|output|development|reply|logic|algorithm|function|application|app))`,
     ),
   },
   {

@@ -6,8 +6,19 @@
  * checked against the phrase rules of the families the anchors woke (`injection-rules.ts`). The
  * score is a noisy-OR over the strongest rule of each family that matched, in [0, 1].
  */
-import { CHAR_CLASS, FOLD, IGNORABLE, PUNCT, WORD } from './fold.js';
+import { CHAR_CLASS, CLASS_FOLD, FOLD, IGNORABLE, PUNCT, WORD } from './fold.js';
 import { ALL_FAMILIES, DOCUMENT_FAMILIES, FAM, RULES } from './injection-rules.js';
+import {
+  PAIRS,
+  PAIR_FILTER,
+  ROLE_LABEL,
+  START_SHIFT,
+  TAG_WORD,
+  WORDS,
+  WORD_FILTER,
+  lookup,
+  pairKey,
+} from './injection-anchors.js';
 import type { Finding, Severity } from './types.js';
 
 /** What the text is: a tool argument or prompt a client sends, a tool/resource result, or a definition's description. */
@@ -21,87 +32,8 @@ export interface InjectionResult {
   readonly findings: Finding[];
 }
 
-// Anchor words (folded) → families they wake; `*` marks words that count only when they open a
-// sentence (imperatives and questions addressed to the assistant inside a document).
-const ANCHORS: Record<string, number> = {};
-function anchor(families: number, words: string): void {
-  for (const w of words.split(/\s+/)) if (w !== '') ANCHORS[w] = (ANCHORS[w] ?? 0) | families;
-}
-anchor(FAM.override | FAM.leak, 'instructions instruction prompt prompts directive directives guidelines');
-anchor(
-  FAM.override,
-  'ignore ignoring ignored disregard disregarding forget forgetting bypass override overlook neglect discard abandon ' +
-    'assignments orders irrelevant outdated obsolete task tasks mission ' +
-    'ignoriere ignorieren ignorier vergiss vergessen vergesse missachte missachten anweisungen anweisung ' +
-    'instruktionen aufgabe aufgaben auftrage abweichend ignora ignorez olvide olvida oubliez oublie zaboravi ' +
-    'instrucciones instrukcije esqueca dimentica забудьте забудь игнорируй инструкции ' +
-    'stop stopp achtung attention nevermind say print repeat',
-);
-anchor(FAM.override | FAM.response, 'answer answers respond reply');
-anchor(
-  FAM.role,
-  'now pretend imagine suppose roleplay role act acting behave immerse character persona jetzt nun sofort ' +
-    'fungieren stell longer system admin administrator developer root operator assistant openai anthropic gpt human',
-);
-anchor(FAM.tag, 'system important inst sys im instructions admin endoftext eot assistant hidden secret');
-anchor(
-  FAM.exfil,
-  'send forward email upload transmit exfiltrate leak password passwords credentials credential api token tokens ' +
-    'secret secrets ssh rsa passwd env cookies',
-);
-anchor(
-  FAM.secrecy,
-  'tell telling inform notify mention reveal secret secretly silently covertly quietly niemandem verrate nutzer benutzer',
-);
-anchor(FAM.tool, 'tool tools credentials calling invoke');
-anchor(
-  FAM.jailbreak,
-  'dan stan dude mongo jailbreak jailbroken developer mode unrestricted unfiltered uncensored amoral unethical ' +
-    'restrictions limitations censorship ethics morals confines safeguards evil bose opposite hate',
-);
-anchor(FAM.leak, 'show reveal display written zeige');
-anchor(FAM.response, 'response responses replies output outputs');
-anchor(FAM.code, 'code script snippet excerpt codebase curl wget rm dd stratum xmrig shadow environ');
-const SENTENCE_START_ANCHORS =
-  'explain describe translate draft compose summarize summarise outline compare define calculate solve elaborate ' +
-  'discuss analyze analyse evaluate recommend suggest develop create generate write provide give tell show list ' +
-  'name break produce craft paraphrase rephrase rewrite elaborate can could would how what who when why where which';
-
-// Open-addressing table of 32-bit word hashes; value = families, sentence-start families in the high half.
-const TABLE_BITS = 12;
-const TABLE_MASK = (1 << TABLE_BITS) - 1;
-const KEYS = new Int32Array(1 << TABLE_BITS);
-const USED = new Uint8Array(1 << TABLE_BITS);
-const VALUES = new Uint32Array(1 << TABLE_BITS);
-
-function hashWord(w: string): number {
-  let h = 0;
-  for (let i = 0; i < w.length; i++) {
-    const c = w.charCodeAt(i);
-    if (CHAR_CLASS[c] === IGNORABLE) continue;
-    h = (Math.imul(h, 31) + (FOLD[c] ?? 0)) | 0;
-  }
-  return h;
-}
-
-function slotOf(h: number): number {
-  let i = (h ^ (h >>> 13)) & TABLE_MASK;
-  while (USED[i] === 1 && KEYS[i] !== h) i = (i + 1) & TABLE_MASK;
-  return i;
-}
-
-function addAnchor(w: string, value: number): void {
-  const h = hashWord(w);
-  const i = slotOf(h);
-  USED[i] = 1;
-  KEYS[i] = h;
-  VALUES[i] = (VALUES[i] ?? 0) | value;
-}
-for (const [w, fam] of Object.entries(ANCHORS)) addAnchor(w, fam);
-for (const w of SENTENCE_START_ANCHORS.split(' ')) addAnchor(w, FAM.task << 16);
-
-const BEFORE = 200; // characters of context before an anchor
-const AFTER = 240; // and after it
+const BEFORE = 120; // characters of context before an anchor
+const AFTER = 160; // and after it
 const MAX_WINDOW = 4096; // a merged window is cut at this length (later anchors open a new one)
 const MAX_FINDINGS = 32; // enough evidence; stop checking windows after this many
 
@@ -113,114 +45,135 @@ function severityOf(weight: number): Severity {
 export function detectInjection(text: string, options?: { kind?: InjectionContext }): InjectionResult {
   const kind = options?.kind ?? 'result';
   const allowed = kind === 'argument' ? ALL_FAMILIES & ~DOCUMENT_FAMILIES : ALL_FAMILIES;
+  const hits = scanAnchors(text, allowed);
   const famBest = new Float64Array(16);
   const findings: Finding[] = [];
   const seen = new Set<string>();
   const n = text.length;
-
-  let winStart = -1;
-  let winEnd = -1;
-  let winMask = 0;
-  let done = false;
-
-  const flush = (): void => {
-    if (winStart < 0 || done) return;
-    checkWindow(text, winStart, winEnd, winMask, famBest, findings, seen);
-    if (findings.length >= MAX_FINDINGS) done = true;
-    winStart = -1;
-  };
-  const hit = (start: number, end: number, mask: number): void => {
-    const m = mask & allowed;
-    if (m === 0 || done) return;
-    const s = Math.max(0, start - BEFORE);
-    const e = Math.min(n, end + AFTER);
-    if (winStart >= 0 && s <= winEnd && e - winStart <= MAX_WINDOW) {
-      winEnd = Math.max(winEnd, e);
-      winMask |= m;
-      return;
-    }
-    flush();
-    winStart = s;
-    winEnd = e;
-    winMask = m;
-  };
-
-  let h = 0;
-  let wlen = 0;
-  let wstart = 0;
-  let sentenceStart = true;
-  let spacedRun = 0; // consecutive one-letter words ("i g n o r e")
-  let spacedStart = 0;
-  let lastWordEnd = -10;
-  for (let i = 0; i < n && !done; i++) {
-    const c = text.charCodeAt(i);
-    const cls = CHAR_CLASS[c];
-    if (cls === WORD) {
-      if (wlen === 0) wstart = i;
-      h = (Math.imul(h, 31) + (FOLD[c] as number)) | 0;
-      wlen++;
+  // Merge the windows around anchors; each merged window (at most MAX_WINDOW long) is checked once,
+  // against the rules of the families its anchors woke.
+  let ws = -1;
+  let we = -1;
+  let wm = 0;
+  for (let k = 0; k < hits.length && findings.length < MAX_FINDINGS; k += 3) {
+    const s = Math.max(0, (hits[k] as number) - BEFORE);
+    const e = Math.min(n, (hits[k + 1] as number) + AFTER);
+    const m = hits[k + 2] as number;
+    if (ws >= 0 && s <= we && e - ws <= MAX_WINDOW) {
+      we = Math.max(we, e);
+      wm |= m;
       continue;
     }
-    if (cls === IGNORABLE) continue;
-    if (wlen > 0) {
-      if (wlen === 1) {
-        if (spacedRun > 0 && wstart - lastWordEnd <= 2) spacedRun++;
-        else {
-          spacedRun = 1;
-          spacedStart = wstart;
-        }
-      } else {
-        if (spacedRun >= 5) hit(spacedStart, lastWordEnd, ALL_FAMILIES);
-        spacedRun = 0;
-        if (wlen <= 24) {
-          let j = (h ^ (h >>> 13)) & TABLE_MASK;
-          while (USED[j] === 1) {
-            if (KEYS[j] === h) {
-              const v = VALUES[j] as number;
-              const m = (v & 0xffff) | (sentenceStart ? v >>> 16 : 0);
-              if (m !== 0) hit(wstart, i, m);
-              break;
-            }
-            j = (j + 1) & TABLE_MASK;
-          }
-        }
-      }
-      lastWordEnd = i;
-      sentenceStart = false;
-      h = 0;
-      wlen = 0;
-    }
-    if (cls === PUNCT) {
-      // Sentence ends wake sentence-start anchors; `<|`, `[` + `inst`, `![` (markdown image) are anchors themselves.
-      if (c === 46 || c === 33 || c === 63) sentenceStart = true;
-      const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
-      if ((c === 60 && next === 124) || (c === 33 && next === 91)) hit(i, i + 2, FAM.tag | FAM.exfil);
-    } else if (c === 10 || c === 13) sentenceStart = true;
+    if (ws >= 0) checkWindow(text, ws, we, wm, famBest, findings, seen);
+    ws = s;
+    we = e;
+    wm = m;
   }
-  if (!done && wlen > 0) {
-    // The last word: run the loop body once more through a trailing separator.
-    const tail = detectTail(text, wstart, h, wlen, sentenceStart);
-    if (tail !== 0) hit(wstart, n, tail);
-  }
-  if (!done && spacedRun >= 5) hit(spacedStart, n, ALL_FAMILIES);
-  flush();
+  if (ws >= 0 && findings.length < MAX_FINDINGS) checkWindow(text, ws, we, wm, famBest, findings, seen);
 
   let rest = 1;
   for (const b of famBest) rest *= 1 - b;
   return { score: Math.round((1 - rest) * 1000) / 1000, findings };
 }
 
-function detectTail(_text: string, _start: number, h: number, wlen: number, sentenceStart: boolean): number {
-  if (wlen < 2 || wlen > 24) return 0;
-  let j = (h ^ (h >>> 13)) & TABLE_MASK;
-  while (USED[j] === 1) {
-    if (KEYS[j] === h) {
-      const v = VALUES[j] as number;
-      return (v & 0xffff) | (sentenceStart ? v >>> 16 : 0);
+const MAX_HITS = 3 * 4096; // anchors kept (start, end, families); beyond that the text is cue-saturated
+
+/**
+ * The single pass: folds each character through the tables, hashes words, and records the span and
+ * families of every anchor (word, word pair, tag word after `<`/`[`/`/`, line-opening role label
+ * before `:`, `<|` and `![`, a run of one-letter words) whose families are allowed. Most words cost
+ * one filter-byte read: only words whose hash passes the filter are looked up.
+ */
+export function scanAnchors(text: string, allowed: number): number[] {
+  const hits: number[] = [];
+  const n = text.length;
+  const wFilter = WORD_FILTER;
+  const pFilter = PAIR_FILTER;
+  let h = 0;
+  let wlen = 0;
+  let wstart = 0;
+  let prevH = 0; // hash of the previous word
+  let prevStart = -1; // its start, -1 if none (or punctuation since)
+  let prevAtSentence = false; // it opened a sentence
+  let sentenceStart = true; // the next word opens a sentence
+  let lineStart = true; // the next word opens a line
+  let lastWasLineOpener = false; // the last word opened its line
+  let lastValue = 0; // table value of the last word
+  let spacedRun = 0; // consecutive one-letter words ("i g n o r e")
+  let spacedStart = 0;
+  let lastWordEnd = -10;
+  const table = CLASS_FOLD;
+  for (let i = 0; i <= n; i++) {
+    // One look-up per character; the position after the text acts as a separator.
+    const c = i < n ? text.charCodeAt(i) : 32;
+    const v = table[c] as number;
+    const cls = v >>> 16;
+    if (cls === WORD) {
+      if (wlen === 0) wstart = i;
+      h = (Math.imul(h, 31) + (v & 0xffff)) | 0;
+      wlen++;
+      continue;
     }
-    j = (j + 1) & TABLE_MASK;
+    if (cls === IGNORABLE) continue;
+    if (wlen > 0) {
+      if (wlen === 1) {
+        const first = FOLD[text.charCodeAt(wstart)] as number;
+        const isLetter = (first >= 97 && first <= 122) || first > 127;
+        if (isLetter && spacedRun > 0 && wstart - lastWordEnd <= 2) spacedRun++;
+        else {
+          if (spacedRun >= 5 && hits.length < MAX_HITS) hits.push(spacedStart, lastWordEnd, allowed);
+          spacedRun = isLetter ? 1 : 0;
+          spacedStart = wstart;
+        }
+      } else if (spacedRun > 0) {
+        if (spacedRun >= 5 && hits.length < MAX_HITS) hits.push(spacedStart, lastWordEnd, allowed);
+        spacedRun = 0;
+      }
+      const f = (h ^ (h >>> 16)) & 0xffff;
+      let wv = 0;
+      if (wFilter[f] === 1) {
+        wv = lookup(WORDS, h);
+        let fam = (wv & allowed) | (sentenceStart ? (wv >>> START_SHIFT) & allowed : 0);
+        if ((wv & TAG_WORD) !== 0 && wstart > 0) {
+          const before = text.charCodeAt(wstart - 1);
+          if (before === 60 || before === 91 || before === 47) fam |= FAM.tag & allowed;
+        }
+        if (fam !== 0 && hits.length < MAX_HITS) hits.push(wstart, i, fam);
+      }
+      if (prevStart >= 0 && pFilter[(prevH ^ (prevH >>> 16)) & 0xffff] === 1) {
+        const pv = lookup(PAIRS, pairKey(prevH, h));
+        const pf = (pv & allowed) | (prevAtSentence ? (pv >>> START_SHIFT) & allowed : 0);
+        if (pf !== 0 && hits.length < MAX_HITS) hits.push(prevStart, i, pf);
+      }
+      lastValue = wv;
+      lastWasLineOpener = lineStart;
+      prevH = h;
+      prevStart = wstart;
+      prevAtSentence = sentenceStart;
+      lastWordEnd = i;
+      sentenceStart = false;
+      lineStart = false;
+      h = 0;
+      wlen = 0;
+    }
+    if (cls === PUNCT) {
+      if (c === 46 || c === 33 || c === 63) sentenceStart = true;
+      else if (c === 58 && lastWasLineOpener && (lastValue & ROLE_LABEL) !== 0 && hits.length < MAX_HITS)
+        hits.push(prevStart < 0 ? i : prevStart, i + 1, FAM.role & allowed);
+      if (c === 60 || c === 33) {
+        const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+        if (((c === 60 && next === 124) || (c === 33 && next === 91)) && hits.length < MAX_HITS)
+          hits.push(i, i + 2, (FAM.tag | FAM.exfil) & allowed);
+      }
+      // Apostrophes and hyphens keep a pair together ("don't tell", "role-play"); other punctuation breaks it.
+      if (c !== 39 && c !== 45) prevStart = -1;
+    } else if (c === 10 || c === 13) {
+      sentenceStart = true;
+      lineStart = true;
+    }
   }
-  return 0;
+  if (spacedRun >= 5 && hits.length < MAX_HITS) hits.push(spacedStart, n, allowed);
+  return hits;
 }
 
 // Folds text[start, end) for the phrase rules: whitespace runs → one space, invisible characters

@@ -1,0 +1,228 @@
+/**
+ * The anchors of the injection scan: words and word pairs that are rare in ordinary text but
+ * present in (nearly) every injection cue. Only a window around an anchor is checked against the
+ * phrase rules, so ordinary text costs one table look-up per word. Lookup tables are open-addressed
+ * over 32-bit word hashes computed on folded characters (same hash as the scan).
+ */
+import { CHAR_CLASS, FOLD, IGNORABLE } from './fold.js';
+import { ALL_FAMILIES, FAM } from './injection-rules.js';
+
+/** Sentence-start marker in a spec: the word (or the first word of a pair) must open a sentence. */
+const START = '^';
+
+// `word` or `word word`; `^` prefix = only at a sentence start. Grouped by the family they serve.
+const SPECS: readonly (readonly [number, string])[] = [
+  // The strongest words wake every family: they are rare in ordinary text and open many cue forms.
+  [
+    ALL_FAMILIES,
+    'ignore ignoring ignored disregard disregarding forget forgetting bypass overlook nevermind achtung stopp ' +
+      'ignoriere ignorieren ignorier vergiss vergessen vergesse missachte missachten anweisungen anweisung ' +
+      'instruktionen aufgabe aufgaben auftrage abweichend ignora ignorez olvide olvida oubliez oublie zaboravi ' +
+      'instrucciones instrukcije esqueca dimentica забудьте забудь игнорируй инструкции',
+  ],
+  // Nouns of instructions are common in manuals: they anchor only in the pairs injection cues use.
+  [FAM.override | FAM.leak, 'directive directives irrelevant outdated obsolete'],
+  [
+    FAM.override | FAM.leak,
+    'new instructions|updated instructions|real instructions|actual instructions|true instructions|' +
+      'revised instructions|additional instructions|next instructions|further instructions|' +
+      'secret instructions|hidden instructions|your instructions|my instructions|these instructions|' +
+      'previous instructions|prior instructions|above instructions|all instructions|any instructions|' +
+      'instructions are|instructions is|instructions written|instructions found|instructions in|' +
+      'instructions above|instructions before|new instruction|additional instruction|your instruction|' +
+      'system prompt|your prompt|initial prompt|original prompt|full prompt|entire prompt|prompt text|' +
+      'prompt texts|the prompt|your prompts|your guidelines|programming guidelines|safety guidelines|' +
+      'content guidelines|your rules|the rules|all rules|new rules|your programming|your directives',
+  ],
+  [
+    FAM.override,
+    'new task|your task|next task|new tasks|further tasks|new assignment|new mission|stop everything|' +
+      'just say|only say|simply say|instead say|just print|only print|instead print|just output|only output|' +
+      'instead output|just write|only write|just respond|only respond|just answer|' +
+      't answer|not answer|t look|not look|drop all|drop your|delete all|leave all|remove all|override all|' +
+      'override your|override the|override previous|override any',
+  ],
+  [
+    FAM.role,
+    'pretend pretending roleplay roleplaying fungieren immerse persona ' +
+      'now you|from now|are now|re now|act as|acting as|act like|behave as|behave like|play the|role of|' +
+      'imagine you|imagine that|suppose you|in character|no longer|jetzt bist|nun bist|du bist|bist du|stell dir|' +
+      'tu so|role playing|role play|function as|serve as|system override|system message|system instruction|system instructions|' +
+      'system prompt|system notice|system update|admin override|admin message|developer instructions|' +
+      'developer message|important instructions|important instruction|urgent instruction|urgent instructions|' +
+      'mandatory instructions|security override|^be a|^be an|^act',
+  ],
+  [FAM.tag, 'endoftext'],
+  [
+    FAM.exfil,
+    'exfiltrate exfiltration passwd rsa ssh environ ' +
+      'api key|api keys|private key|access token|auth token|chat history|conversation history|' +
+      'environment variables|session cookie|send all|forward all|forward every|send everything|upload all',
+  ],
+  [
+    FAM.secrecy,
+    'secretly covertly niemandem verrate ' +
+      'not tell|t tell|never tell|not inform|t inform|never inform|not mention|t mention|never mention|' +
+      'not notify|t notify|not alert|t alert|not reveal|t reveal|never reveal|without telling|' +
+      'without informing|without notifying|without alerting|without asking|this secret|it secret|' +
+      'silently send|silently forward|silently call|silently run|silently execute|silently include|' +
+      'silently add|silently read|quietly send|quietly forward',
+  ],
+  [FAM.exfil | FAM.tool, 'credentials credential'],
+  [
+    FAM.tool,
+    'call the|invoke the|run the|execute the|use the|before calling|before using|instead of|after calling|before answering|before responding',
+  ],
+  [
+    FAM.jailbreak,
+    'jailbreak jailbroken unrestricted unfiltered uncensored amoral censorship ' +
+      'dan mode|developer mode|anything now|as dan|named dan|no restrictions|without restrictions|' +
+      'any restrictions|no limitations|without limitations|no filters|no ethics|ethical guidelines|' +
+      'moral guidelines|different ways|separate ways|separate responses|evil ai|evil confidant|bose ki|' +
+      'hate speech|something up|opposite of|mongo tom',
+  ],
+  [FAM.leak, 'zeige written above|written at|sentences before|text above|words above'],
+  [
+    FAM.response,
+    'your answer|your answers|your response|your responses|your reply|your replies|your output|your outputs',
+  ],
+  [
+    FAM.code,
+    'xmrig stratum curl wget ' +
+      'following code|subsequent code|below code|given code|provided code|code snippet|code excerpt|' +
+      'code block|code section|code segment|code fragment|following snippet|subsequent snippet|' +
+      'following excerpt|subsequent excerpt|your algorithm|your codebase|your implementation|your solution|rm rf',
+  ],
+  [
+    FAM.task,
+    '^explain ^describe ^translate ^summarize ^summarise ^outline ^elaborate ^compare ^define ^analyze ' +
+      '^analyse ^discuss ^paraphrase ^rephrase ^rewrite ' +
+      '^write a|^write an|^write me|^write some|^create a|^create an|^generate a|^generate an|^provide a|' +
+      '^provide an|^provide me|^give me|^give a|^tell me|^show me|^list the|^list some|^list three|^list five|' +
+      '^compose a|^compose an|^draft a|^draft an|^develop a|^develop an|^suggest a|^suggest some|^recommend a|' +
+      '^recommend some|^name the|^name a|^craft a|^produce a|^break down|^what is|^what are|^what was|' +
+      '^what were|^what s|^what does|^what do|^how do|^how does|^how can|^how to|^who is|^who was|^who wrote|' +
+      '^who invented|^who painted|^who discovered|^who won|^when did|^when was|^when is|^why is|^why are|' +
+      '^why do|^why does|^why did|^where is|^where are|^where was|^which is|^which are|^can you|^could you|' +
+      '^would you',
+  ],
+];
+
+/** Words that are anchors when written as a tag (`<system>`, `[INST]`, `</important>`). */
+const TAG_WORDS =
+  'system important instructions instruction admin sys inst assistant user hidden secret critical';
+/** Words that are anchors when they open a line and are followed by `:` (`System:`, `Assistant:`). */
+const ROLE_LABELS =
+  'system assistant user human admin administrator developer ai gpt operator root openai anthropic';
+
+/** Folded hash of one word (the scan computes the same incrementally). */
+export function hashWord(w: string): number {
+  let h = 0;
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (CHAR_CLASS[c] === IGNORABLE) continue;
+    h = (Math.imul(h, 31) + (FOLD[c] ?? 0)) | 0;
+  }
+  return h;
+}
+
+/** The key of a word pair in the pair table. */
+export function pairKey(h1: number, h2: number): number {
+  return (Math.imul(h1, 0x9e3779b1) ^ h2) | 0;
+}
+
+/** Bits of a table value: families anywhere (low 12), families only at a sentence start (next 12), word flags. */
+export const START_SHIFT = 12;
+/** Value flag: the word is a tag word. */
+export const TAG_WORD = 1 << 24;
+/** Value flag: the word is a role label. */
+export const ROLE_LABEL = 1 << 25;
+
+/** An open-addressed hash set with a value per key. */
+export interface AnchorTable {
+  readonly keys: Int32Array;
+  readonly used: Uint8Array;
+  readonly values: Uint32Array;
+  readonly mask: number;
+}
+
+function table(bits: number): AnchorTable {
+  return {
+    keys: new Int32Array(1 << bits),
+    used: new Uint8Array(1 << bits),
+    values: new Uint32Array(1 << bits),
+    mask: (1 << bits) - 1,
+  };
+}
+
+function put(t: AnchorTable, key: number, value: number): void {
+  let i = (key ^ (key >>> 13)) & t.mask;
+  while (t.used[i] === 1 && t.keys[i] !== key) i = (i + 1) & t.mask;
+  t.used[i] = 1;
+  t.keys[i] = key;
+  t.values[i] = (t.values[i] ?? 0) | value;
+}
+
+/** One byte per 16-bit hash fold: 1 when some single-word anchor folds there (a cheap pre-check). */
+export const WORD_FILTER = new Uint8Array(65536);
+/** The same for the first word of a pair anchor. */
+export const PAIR_FILTER = new Uint8Array(65536);
+
+function fold16(h: number): number {
+  return (h ^ (h >>> 16)) & 0xffff;
+}
+
+/** Single-word anchors. */
+export const WORDS = table(11);
+/** Word-pair anchors (keyed by {@link pairKey}). */
+export const PAIRS = table(11);
+
+function addItem(fam: number, item: string): void {
+  const start = item.startsWith(START);
+  const words = (start ? item.slice(1) : item).split(' ');
+  const value = start ? fam << START_SHIFT : fam;
+  const h0 = hashWord(words[0]!);
+  if (words.length === 1) {
+    put(WORDS, h0, value);
+    WORD_FILTER[fold16(h0)] = 1;
+  } else {
+    put(PAIRS, pairKey(h0, hashWord(words[1]!)), value);
+    PAIR_FILTER[fold16(h0)] = 1;
+  }
+}
+
+// A spec without `|` is single words; with `|`, items are pairs (or `^word`), except that the first
+// item may start with single words: "a b c d|e f" = singles a, b and pairs "c d", "e f".
+for (const [fam, spec] of SPECS) {
+  const pieces = spec.split('|');
+  if (pieces.length === 1) {
+    for (const w of spec.split(' ')) if (w !== '') addItem(fam, w);
+    continue;
+  }
+  pieces.forEach((piece, k) => {
+    const tokens = piece.trim().split(' ');
+    if (k === 0 && tokens.length > 2) {
+      for (const w of tokens.slice(0, -2)) addItem(fam, w);
+      addItem(fam, tokens.slice(-2).join(' '));
+    } else addItem(fam, tokens.join(' '));
+  });
+}
+for (const [words, flag] of [
+  [TAG_WORDS, TAG_WORD],
+  [ROLE_LABELS, ROLE_LABEL],
+] as const) {
+  for (const w of words.split(' ')) {
+    put(WORDS, hashWord(w), flag);
+    WORD_FILTER[fold16(hashWord(w))] = 1;
+  }
+}
+
+/** The value stored for `key` in a table, 0 when absent. */
+export function lookup(t: AnchorTable, key: number): number {
+  let i = (key ^ (key >>> 13)) & t.mask;
+  while (t.used[i] === 1) {
+    if (t.keys[i] === key) return t.values[i] as number;
+    i = (i + 1) & t.mask;
+  }
+  return 0;
+}
