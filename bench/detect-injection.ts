@@ -10,7 +10,7 @@
  */
 import { detectInjection } from '../src/detect/injection.js';
 import type { InjectionContext } from '../src/detect/injection.js';
-import { mixedText } from './lib/mixed-text.js';
+import { injectionBenchText } from './lib/injection-text.js';
 
 const TARGET_MBPS = 250;
 
@@ -34,7 +34,7 @@ function baseline(text: string): number {
 
 function main(): void {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
-  const text = mixedText(4_000_000);
+  const text = injectionBenchText(4_000_000);
   const chunks: string[] = [];
   for (let i = 0; i < text.length; i += 65_536) chunks.push(text.slice(i, i + 65_536));
   process.stdout.write(
