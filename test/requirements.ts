@@ -572,7 +572,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'supply:scan-config',
     level: 'S',
-    status: 'gap',
+    status: 'covered',
     summary:
       '`warden scan` flags unpinned packages (`npx -y pkg` without a version), `@latest`, plain-http remotes, secrets in config, and shell-wrapped…',
   },

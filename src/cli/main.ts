@@ -12,6 +12,7 @@ import { configSchema } from '../config/schema.js';
 import type { Config } from '../config/schema.js';
 import { VERSION, startStdioFront, startWarden } from '../server.js';
 import { runCheckConfig } from './check-config.js';
+import { SCAN_USAGE, runScan } from './scan.js';
 import { TOKEN_USAGE, runToken } from './token.js';
 import { POLICY_USAGE, runPolicy } from './policy.js';
 import { APPROVALS_USAGE, runApprovals } from './approvals.js';
@@ -26,6 +27,8 @@ Usage:
   warden stdio [--config FILE] [--env NAME]... -- COMMAND [ARGS...]
                                           wrap one stdio MCP server for a desktop client
   warden check-config FILE                validate a configuration file, listing every problem
+  ${SCAN_USAGE}
+                                          audit MCP client configs and tool definitions (exit 1: findings)
   ${TOKEN_USAGE}
                                           print a short-lived access token from the local issuer
   ${POLICY_USAGE}
@@ -151,6 +154,8 @@ export async function run(argv: string[]): Promise<number> {
         return await runStdio(rest);
       case 'check-config':
         return await runCheckConfig(rest);
+      case 'scan':
+        return await runScan(rest);
       case 'token':
         return await runToken(rest, configFrom);
       case 'policy':
