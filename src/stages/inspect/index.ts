@@ -23,7 +23,7 @@ import { createExternalDetector } from './external.js';
 import type { ExternalDetector } from './external.js';
 import { scanText } from './scan.js';
 import type { Action, Direction, DirectionActions, ScanResult } from './scan.js';
-import { argumentSlots, resultSlots, serverRequestSlots } from './slots.js';
+import { argumentSlots, copyForSlots, resultSlots, serverRequestSlots } from './slots.js';
 import type { Slot } from './slots.js';
 
 export type { InspectionConfig } from './types.js';
@@ -317,7 +317,7 @@ export function inspectStage(cfg: InspectionConfig, deps: InspectDeps): InspectS
       label = classifyPass(pass);
     }
     record(ex, pass, extra);
-    const out = structuredClone(result);
+    const out = copyForSlots(method, result);
     const slots = resultSlots(method, out);
     const wrapIt = cfg.boundary.enabled && method !== 'prompts/get' && !trusted.has(server);
     const token = wrapIt ? boundaryToken() : '';

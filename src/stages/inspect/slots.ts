@@ -133,3 +133,31 @@ export function argumentSlots(holder: Obj, key: 'arguments' | 'result'): Slot[] 
   stringLeaves(out, holder, key, key);
   return out;
 }
+
+function copyBlock(b: unknown): unknown {
+  if (!isObj(b)) return b;
+  const c: Obj = { ...b };
+  if (isObj(b.resource)) c.resource = { ...b.resource };
+  return c;
+}
+
+const copyBlocks = (v: unknown): unknown => (Array.isArray(v) ? v.map(copyBlock) : copyBlock(v));
+
+/**
+ * A copy of a result deep enough that setting any of its `resultSlots` leaves the original
+ * untouched (cheaper than a deep copy: only the containers on the way to a slot are copied).
+ */
+export function copyForSlots(method: string, result: Obj): Obj {
+  const out: Obj = { ...result };
+  if (method === 'tools/call') {
+    if ('content' in result) out.content = copyBlocks(result.content);
+    if ('structuredContent' in result) out.structuredContent = structuredClone(result.structuredContent);
+  } else if (method === 'resources/read' && Array.isArray(result.contents)) {
+    out.contents = result.contents.map((c: unknown) => (isObj(c) ? { ...c } : c));
+  } else if (method === 'prompts/get' && Array.isArray(result.messages)) {
+    out.messages = result.messages.map((m: unknown) =>
+      isObj(m) && 'content' in m ? { ...m, content: copyBlocks(m.content) } : m,
+    );
+  }
+  return out;
+}
