@@ -327,7 +327,14 @@ function numberAt(run: string, offset: number, out: Finding[]): boolean {
  * The digit run `run` at `offset`: the whole run first, then shorter runs of whole groups from
  * the left (at most 8 groups each), so a number inside a longer run of numbers is still found.
  */
+/** A date (`2026-11-30`, `2026/11/30`, `2026.11.30`): never one of the numbers here. */
+const DATE = /^\d{4}([-/.])\d{2}\1\d{2}$/;
+
 function numbers(text: string, run: string, offset: number, out: Finding[]): void {
+  // Every format here has at least eight digits (E.164's minimum).
+  let count = 0;
+  for (let i = 0; i < run.length; i++) if (isDigit(run.charCodeAt(i))) count++;
+  if (count < 8 || DATE.test(run)) return;
   const before = offset > 0 ? text.charCodeAt(offset - 1) : 32;
   const after = text.charCodeAt(offset + run.length);
   const bounded =
@@ -377,7 +384,12 @@ function ipv4(text: string, start: number, end: number, out: Finding[]): void {
   const value = text.slice(start, end);
   if (!isIPv4(value)) return;
   // `v1.2.3.4` and `version 1.2.3.4` are versions.
-  if (/version[\s:=]*$|\bv$/i.test(text.slice(Math.max(0, start - 10), start))) return;
+  if (before === 86 || before === 118) return;
+  if (
+    (before === 32 || before === 58 || before === 61) &&
+    /version[\s:=]*$/i.test(text.slice(Math.max(0, start - 10), start))
+  )
+    return;
   push(
     out,
     'pii.ip-address',
@@ -428,23 +440,22 @@ export function detectPii(text: string): Finding[] {
   const out: Finding[] = [];
   CANDIDATES.lastIndex = 0;
   for (let m = CANDIDATES.exec(text); m !== null; m = CANDIDATES.exec(text)) {
-    // Numbered groups (ip4, num, email, iban, ip6): named groups cost an object per match.
-    const g = { ip4: m[1], num: m[2], email: m[3], iban: m[4], ip6: m[5] };
+    // Numbered groups 1–5: ip4, num, email, iban, ip6 (named groups cost an object per match).
     const pos = m.index;
-    if (g.ip4 !== undefined) {
-      ipv4(text, pos, pos + g.ip4.length, out);
-    } else if (g.num !== undefined) {
-      let run = g.num;
-      // A trailing `(` or separator is not part of the number.
-      while (run.length > 0 && !isDigit(run.charCodeAt(run.length - 1))) run = run.slice(0, -1);
-      numbers(text, run, pos, out);
-    } else if (g.email !== undefined) {
+    const ip4 = m[1];
+    const num = m[2];
+    const ibanShape = m[4];
+    if (ip4 !== undefined) {
+      ipv4(text, pos, pos + ip4.length, out);
+    } else if (num !== undefined) {
+      numbers(text, num, pos, out);
+    } else if (m[3] !== undefined) {
       CANDIDATES.lastIndex = email(text, pos, out);
-    } else if (g.iban !== undefined) {
+    } else if (ibanShape !== undefined) {
       // An invalid IBAN shape may still hold a number: resume after the country code.
-      if (!iban(text, pos, g.iban, out)) CANDIDATES.lastIndex = pos + 2;
+      if (!iban(text, pos, ibanShape, out)) CANDIDATES.lastIndex = pos + 2;
       else CANDIDATES.lastIndex = out[out.length - 1]!.end;
-    } else if (g.ip6 !== undefined) {
+    } else if (m[5] !== undefined) {
       CANDIDATES.lastIndex = Math.max(pos + 1, ipv6(text, pos, out));
     }
   }
