@@ -69,7 +69,7 @@ describe('warden inspect (child process)', () => {
     { timeout: 30_000 },
     async () => {
       const line =
-        JSON.stringify({ id: 'q', text: 'Invoice 42 is due.\nExplain the theory of relativity.' }) + '\n';
+        JSON.stringify({ id: 'q', text: 'Invoice 42 is due. Explain the theory of relativity.' }) + '\n';
       const asArg = await inspect(line, ['--kind', 'argument']);
       const asResult = await inspect(line, ['--kind', 'result']);
       expect(JSON.parse(asArg.lines[0]!)).toMatchObject({ id: 'q', verdict: 'pass' });
