@@ -87,9 +87,21 @@ export const SERVERS: readonly ServerSpec[] = [
   { pkg: '@sentry/mcp-server', bin: 'sentry-mcp', env: { SENTRY_ACCESS_TOKEN: 'dummy' } },
   { pkg: '@circleci/mcp-server-circleci', bin: 'mcp-server-circleci', env: { CIRCLECI_TOKEN: 'dummy' } },
   { pkg: 'mongodb-mcp-server', bin: 'mongodb-mcp-server', env: { MDB_MCP_TELEMETRY: 'disabled' } },
+  {
+    pkg: 'figma-developer-mcp',
+    bin: 'figma-developer-mcp',
+    args: () => ['--stdio'],
+    env: { FIGMA_API_KEY: 'dummy' },
+  },
+  { pkg: '@neondatabase/mcp-server-neon', bin: 'mcp-server-neon', args: () => ['start', 'dummy'] },
+  { pkg: '@hubspot/mcp-server', bin: 'mcp-hubspot', env: { PRIVATE_APP_ACCESS_TOKEN: 'dummy' } },
+  { pkg: 'mcp-server-code-runner', bin: 'mcp-server-code-runner' },
+  { pkg: '@kimtaeyoon83/mcp-server-youtube-transcript', bin: 'mcp-server-youtube-transcript' },
   // Not recorded: @modelcontextprotocol/server-gdrive (exits at start without an OAuth credentials
   // file), @azure-devops/mcp (exits when it cannot sign in), @supabase/mcp-server-supabase and
-  // @stripe/mcp (list only after a successful call to their APIs).
+  // @stripe/mcp (list only after a successful call to their APIs), @heroku/mcp-server,
+  // @benborla29/mcp-server-mysql (exit without a reachable backend) and @apify/actors-mcp-server
+  // (timed out loading its tool catalogue from the network).
 ];
 
 const OUT = fileURLToPath(new URL('../../eval/data/benign-definitions/', import.meta.url));
