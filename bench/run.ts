@@ -8,7 +8,8 @@
  * BENCH_CHURN_CONCURRENCY, BENCH_CHURN_SERVER (sh | node), BENCH_SKIP_CHURN=1, BENCH_KEEP_TMP=1 (keep logs and configs),
  * BENCH_SKIP_AUTH=1 (skip the authentication step; its own variables are in bench/auth.ts),
  * BENCH_SKIP_LP=1 (skip the least-privilege step; its own variables are in bench/least-privilege.ts),
- * BENCH_SKIP_INSPECT=1 (skip the content-inspection step; its own variables are in bench/inspect.ts).
+ * BENCH_SKIP_INSPECT=1 (skip the content-inspection step; its own variables are in bench/inspect.ts),
+ * BENCH_SKIP_DETECT=1 (skip the in-process detector-speed step; its own variables are in bench/detect.ts).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -25,6 +26,8 @@ import {
   writeInspectResult,
 } from './inspect.js';
 import type { InspectBenchResult } from './inspect.js';
+import { formatDetectLines, runDetectBench } from './detect.js';
+import type { DetectRow } from './detect.js';
 import { churnServerFromEnv, formatChurn, runChurn } from './churn.js';
 import type { ChurnResult } from './churn.js';
 import {
@@ -58,6 +61,7 @@ interface Settings extends LoadPlan {
   readonly skipAuth: boolean;
   readonly skipLp: boolean;
   readonly skipInspect: boolean;
+  readonly skipDetect: boolean;
 }
 
 function settings(): Settings {
@@ -74,6 +78,7 @@ function settings(): Settings {
     skipAuth: process.env.BENCH_SKIP_AUTH === '1',
     skipLp: process.env.BENCH_SKIP_LP === '1',
     skipInspect: process.env.BENCH_SKIP_INSPECT === '1',
+    skipDetect: process.env.BENCH_SKIP_DETECT === '1',
   };
 }
 
@@ -121,7 +126,7 @@ async function main(): Promise<void> {
   const s = settings();
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const tmpDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-  const skipped: Partial<Record<ContenderId | 'auth' | 'lp' | 'inspect' | 'churn', string>> = {};
+  const skipped: Partial<Record<ContenderId | 'auth' | 'lp' | 'inspect' | 'detect' | 'churn', string>> = {};
   let mcpProxyBin: string | undefined;
   if (s.contenders.includes('mcp-proxy')) {
     try {
@@ -209,6 +214,15 @@ async function main(): Promise<void> {
     }
   }
 
+  // In process, no Warden needed: the local text detectors' MB/s on generated mixed text.
+  let detect: DetectRow[] | undefined;
+  const detectMb = s.quick && process.env.BENCH_DETECT_MB === undefined ? 2 : undefined;
+  if (s.skipDetect) skipped.detect = 'BENCH_SKIP_DETECT=1';
+  else {
+    log('detectors: MB/s of each local text detector on generated mixed text');
+    detect = runDetectBench(detectMb);
+  }
+
   let churn: ChurnResult | undefined;
   if (s.skipChurn) skipped.churn ??= 'BENCH_SKIP_CHURN=1';
   if (skipped.churn === undefined) {
@@ -288,6 +302,10 @@ async function main(): Promise<void> {
     out('content inspection (Warden → raw HTTP upstream, echo, auth none):');
     for (const line of formatInspectLines(inspect)) out(`  ${line}`);
   }
+  if (detect !== undefined) {
+    out();
+    for (const line of formatDetectLines(detect, detectMb)) out(line);
+  }
   if (churn !== undefined) {
     out();
     out('churn (Warden → stdio, share: session):');
@@ -313,6 +331,7 @@ async function main(): Promise<void> {
     auth: auth ?? null,
     leastPrivilege: lp ?? null,
     inspection: inspect ?? null,
+    detectors: detect ?? null,
     churn: churn ?? null,
     skipped,
     failures,
