@@ -15,10 +15,23 @@ const SPECS: readonly (readonly [number, string])[] = [
   // The strongest words wake every family: they are rare in ordinary text and open many cue forms.
   [
     ALL_FAMILIES,
-    'ignore ignoring ignored disregard disregarding forget forgetting bypass overlook nevermind achtung stopp ' +
+    'ignore ignoring ignored disregard disregarding forget forgetting bypass overlook nevermind achtung stopp abandon ' +
       'ignoriere ignorieren ignorier vergiss vergessen vergesse missachte missachten anweisungen anweisung ' +
       'instruktionen aufgabe aufgaben auftrage abweichend ignora ignorez olvide olvida oubliez oublie zaboravi ' +
       'instrucciones instrukcije esqueca dimentica забудьте забудь игнорируй инструкции',
+  ],
+  [
+    FAM.override,
+    'the articles|provided documents|another task|is enough|ist erledigt|' +
+      'new challenge|next task|weiteren aufgabe|neue herausforderung|schreibe nun|verfasse nun|formuliere nun|' +
+      'repeat after|^now write|^now tell|^now say|^now generate|^now create|^now give|^now answer|^now print|' +
+      '^now explain|^now please|^but now|^and now|^nun schreibe|^jetzt schreibe|^state that|^say that|' +
+      '^declare that|^claim that|^say yes|^say no|^print that|^write that',
+  ],
+  [
+    FAM.role,
+    '^you are|^you re|^du bist|^sie sind|their roles|their role|your role|ihren rollen|deiner rolle|' +
+      'in a film|in a movie|in einem film|actors in|schauspieler in',
   ],
   // Nouns of instructions are common in manuals: they anchor only in the pairs injection cues use.
   [FAM.override | FAM.leak, 'directive directives irrelevant outdated obsolete'],
@@ -36,7 +49,7 @@ const SPECS: readonly (readonly [number, string])[] = [
   ],
   [
     FAM.override,
-    'new task|your task|next task|new tasks|further tasks|new assignment|new mission|stop everything|' +
+    'stop write|stop ignore|stop just|stop print|stop stop|new task|your task|next task|new tasks|further tasks|new assignment|new mission|stop everything|' +
       'just say|only say|simply say|instead say|just print|only print|instead print|just output|only output|' +
       'instead output|just write|only write|just respond|only respond|just answer|' +
       't answer|not answer|t look|not look|drop all|drop your|delete all|leave all|remove all|override all|' +

@@ -99,7 +99,37 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.88,
     re: rx(
-      `(?:ignora|ignore[sz]?|olvid[ae]|olvida|oubliez?|zaboravi|ignoriraj|esqueca|esquece|dimentica|забудь(?:те)?|игнорируй(?:те)?)${GAP}(?:instruc|indicac|consign|todo|tout|toutes|sve|tutto|все|инструкц)`,
+      `(?:ignora|ignore[sz]?|olvid[ae]|olvida|oubliez?|zaboravi|ignoriraj|esqueca|esquece|dimentica)${GAP}(?:instruc|indicac|consign|todo|tout|toutes|sve|tutto)`,
+    ),
+  },
+  {
+    id: 'ignore-previous',
+    family: FAM.override,
+    weight: 0.88,
+    re: rx(`(?:забудь(?:те)?|игнорируй(?:те)?)${GAP}(?:все|инструкц)`),
+  },
+  {
+    id: 'ignore-previous',
+    family: FAM.override,
+    weight: 0.6,
+    re: rx(
+      `(?:not (?:by|from|according to|based on|using|in)|regardless of|disregarding|ignoring|without (?:using|looking at)) (?:the )?(?:provided |given )?(?:articles?|documents?|context)(?![a-z])`,
+    ),
+  },
+  {
+    id: 'task-switch',
+    family: FAM.override,
+    weight: 0.5,
+    re: rx(
+      `(?:^|[.!?\\n] ?)(?:now|nun|jetzt|but now|and now) (?:please )?(?:write|tell|say|generate|create|give|answer|print|output|explain|schreibe?|verfasse|sage?|gib|formuliere|erklare)(?![a-z])|(?:that is|that's|this is|das ist|das) (?:done|enough|erledigt|genugt|reicht)(?![a-z])|(?:another|one more|a new|a further|the next) (?:task|challenge|assignment)|(?:weiteren|neue|nachsten) (?:aufgabe|herausforderung)|(?:schreibe|verfasse|formuliere) nun`,
+    ),
+  },
+  {
+    id: 'say-only',
+    family: FAM.override,
+    weight: 0.55,
+    re: rx(
+      `(?:^|[.!?\\n] ?)(?:state|say|declare|claim|print|write) that (?:you|i|he|she|it|they|trump|[a-z]+ (?:is|are|was))|(?:^|[.!?\\n] ?)say (?:yes|no)(?![a-z])|repeat after me|nachsprechen`,
     ),
   },
   {
@@ -209,7 +239,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.role,
     weight: 0.6,
     re: rx(
-      `(?:ich mochte,? dass (?:sie|du)${GAP}(?:fungieren|agieren|spielen|handeln)|stell (?:dir|euch) vor,? (?:du|ihr) (?:bist|seid)|tu so,? als)`,
+      `(?:ich mochte,? dass (?:sie|du)[^.!?\\n]{0,100}?(?:fungieren|agieren|spielen|handeln)|stell (?:dir|euch) vor,? (?:du|ihr) (?:bist|seid)|tu so,? als)`,
     ),
   },
   {
@@ -227,11 +257,27 @@ export const RULES: readonly CueRule[] = [
     ),
   },
   {
+    id: 'role-change',
+    family: FAM.role,
+    weight: 0.5,
+    re: rx(
+      `(?:^|[.!?\\n] ?)(?:you are|you're|du bist|sie sind) (?!(?:right|correct|welcome|wrong|not|so|very|too|really|sure|able|allowed|here|there|in|on|at|my|our|now (?:subscribed|registered|signed|logged|enrolled|eligible|ready|all set))(?![a-z])|[a-z]+(?:ing|ed)(?![a-z]))(?:(?:a|an|the|now|no longer) )?[a-z]`,
+    ),
+  },
+  {
+    id: 'role-change',
+    family: FAM.role,
+    weight: 0.55,
+    re: rx(
+      `(?:stay|stays|remain|remains|bleiben|bleibt|bleibst)${GAP}(?:in|im) (?:their|your|the|his|her|ihren|ihrer|deiner|seiner|der) (?:roles?|characters?|rollen?|figur)|(?:actors?|schauspieler|characters?) in (?:a|an|einem|the) (?:film|movie|play|scene|story)`,
+    ),
+  },
+  {
     id: 'system-impersonation',
     family: FAM.role,
     weight: 0.8,
     re: rx(
-      `(?:^|[\\n>\\]}|] ?)(?:system|admin|administrator|developer|root|operator|assistant|openai|anthropic|ai|gpt|human)(?: (?:message|note|notice|override|instruction|prompt|update|alert))? ?:`,
+      `(?:^|[\\n>\\]}|] ?)(?:system|admin|administrator|developer|root|operator|assistant|openai|anthropic|ai|gpt|human|instructions?|new instructions?)(?: (?:message|note|notice|override|instruction|prompt|update|alert))? ?:`,
     ),
   },
   {
@@ -433,6 +479,14 @@ export const RULES: readonly CueRule[] = [
   },
 
   // Code documents asking the assistant to ship code.
+  {
+    id: 'code-insertion',
+    family: FAM.code,
+    weight: 0.6,
+    re: rx(
+      `(?:utilize|utilise|incorporate|include|embed|employ|leverage|integrate|merge|fuse|blend|meld|weave|interweave|enlist|engage|append|insert|introduce|featuring|feature|enrich|execute|ensure)(?: \\w+){0,3} (?:the )?(?:following|subsequent|below|given|attached) (?:[a-z]+ )?code (?:block|snippet|excerpt|section|segment|fragment|piece|chunk)|(?:following|subsequent) code (?:block|snippet|excerpt|section|segment|fragment)${GAP}your|your (?:code|implementation|codebase|solution|algorithm|program)${GAP}(?:following|subsequent) code`,
+    ),
+  },
   {
     id: 'code-insertion',
     family: FAM.code,
