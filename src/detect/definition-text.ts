@@ -5,6 +5,7 @@
  * targets. Rules match a folded copy of the text (lower case, invisible characters dropped, NFKC,
  * accents removed) and report spans in the original text.
  */
+import { CHAR_CLASS, FOLD, IGNORABLE } from './fold.js';
 import type { Finding, FindingKind, Severity } from './types.js';
 
 /** A string to scan with its folded form; `map[i]` is the original offset of folded unit `i`. */
@@ -16,28 +17,42 @@ export interface Folded {
 
 const DROP = /[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\p{M}]/u;
 
-const QUOTES = /[\u2018\u2019\u201b\u02bc\u02b9\u2032\uff07]/;
-
-/** Folds `s` for matching: lower case, invisible and combining characters dropped, NFKC, no accents. */
+/**
+ * Folds `s` for matching with the shared folding table (`fold.ts`): lower case, NFKC compatibility
+ * forms, accents dropped, look-alike Cyrillic/Greek letters and typographic quotes mapped to ASCII,
+ * invisible and combining characters dropped; tag characters and supplementary variation
+ * selectors dropped too (the invisible rule reports them). One table look-up per code unit.
+ */
 export function fold(s: string): Folded {
   if (/^[\x00-\x7f]*$/.test(s)) return { original: s, text: s.toLowerCase(), map: undefined };
-  let text = '';
+  const codes = new Uint16Array(s.length);
   const map: number[] = [];
-  for (let i = 0; i < s.length;) {
-    const cp = s.codePointAt(i) ?? 0;
-    const ch = String.fromCodePoint(cp);
-    const width = ch.length;
-    // Tag characters (U+E0000-E007F) and variation selectors vanish; reported by the invisible rule.
-    if (!(cp >= 0xe0000 && cp <= 0xe01ef) && !DROP.test(ch)) {
-      const f = QUOTES.test(ch)
-        ? "'"
-        : ch.normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFKC').toLowerCase();
-      for (let k = 0; k < f.length; k++) map.push(i);
-      text += f;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0xdb40) {
+      const lo = s.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xddef) {
+        i++;
+        continue;
+      }
     }
-    i += width;
+    if (CHAR_CLASS[c] === IGNORABLE) continue;
+    codes[n++] = FOLD[c] ?? c;
+    map.push(i);
   }
-  return { original: s, text, map };
+  return { original: s, text: new TextDecoder('utf-16le').decode(codes.subarray(0, n)), map };
+}
+
+/** A pattern written in natural text, folded like the texts it is matched against (non-ASCII only). */
+function foldPattern(re: RegExp): RegExp {
+  if (/^[\x00-\x7f]*$/.test(re.source)) return re;
+  let src = '';
+  for (let i = 0; i < re.source.length; i++) {
+    const c = re.source.charCodeAt(i);
+    src += c < 128 ? re.source[i] : String.fromCharCode(FOLD[c] ?? c);
+  }
+  return new RegExp(src, re.flags);
 }
 
 /** Maps a folded span back to the original string. */
@@ -80,175 +95,177 @@ const SECRET = String.raw`(?:passwords?|passphrases?|api[\s_-]?keys?|access[\s_-
 const HISTORY = String.raw`(?:(?:full|entire|complete|whole)\s+(?:conversation|chat|dialog(?:ue)?)|(?:full|entire|complete|whole)\s+(?:history|context|transcript)\s+of\s+(?:the|this|our|your)\s+(?:conversation|chat|session|dialog(?:ue)?)|(?:conversation|chat|dialog(?:ue)?|message)\s+(?:history|log|so\s+far|transcript)|transcript\s+of\s+the\s+(?:conversation|chat)|(?:all\s+)?(?:previous|prior|earlier|past)\s+(?:user\s+)?(?:messages|requests|turns|prompts)|(?:last|recent)\s+\w+\s+messages|(?:your|the)\s+(?:complete\s+|full\s+)?system\s+(?:prompt|message|instructions)|(?:hidden|developer|secret)\s+instructions|instructions\s+you\s+(?:were|have\s+been)\s+given|everything\s+you\s+know\s+about\s+the\s+user|(?:you|it)\s+(?:have|has)\s+seen)`;
 
 /** Free-text rules, each a regular expression over the folded text. */
-const RULES: readonly Rule[] = [
-  // Fake role or emphasis tags: they only exist to be read by a model.
-  {
-    rule: 'definition.hidden-tag',
-    kind: 'poisoning',
-    severity: 'high',
-    re: /<\s*\/?\s*(?:important|system|instructions?|secret|hidden|admin|sys|assistant|critical|prompt|note|override|context)\b[^<>]{0,40}>/g,
-  },
-  {
-    rule: 'definition.hidden-tag',
-    kind: 'poisoning',
-    severity: 'critical',
-    re: /<\|\s*(?:im_start|im_end|system|assistant|user|endoftext|eot_id|start_header_id)\s*\|>/g,
-  },
-  { rule: 'definition.hidden-tag', kind: 'poisoning', severity: 'high', re: /<!--[\s\S]{0,4000}?-->/g },
-  {
-    rule: 'definition.hidden-tag',
-    kind: 'poisoning',
-    severity: 'high',
-    re: /(?:\[\s*(?:system|admin|important|instructions?|developer)\b[^\]\n]{0,30}\]|\{\{\s*(?:system|instructions?|important)\b|#{2,}\s*(?:system|important|instructions?)\b|(?:^|\n)\s*(?:system|assistant)\s*:\s)/g,
-  },
-  // Attempts to replace the model's instructions.
-  {
-    rule: 'definition.instruction',
-    kind: 'poisoning',
-    severity: 'high',
-    re: /\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:all\s+|any\s+|every\s+|the\s+|your\s+|these\s+|those\s+)*(?:of\s+)?(?:the\s+|your\s+)?(?:previous|prior|earlier|above|preceding|original|existing|system|safety|security|other|user'?s?|developer'?s?)\s*(?:\w+\s+)?(?:instructions?|rules|guidelines|directions|prompts?|polic(?:y|ies)|guardrails|constraints|restrictions|requests?|choices?|messages?)\b/g,
-  },
-  {
-    rule: 'definition.instruction',
-    kind: 'poisoning',
-    severity: 'high',
-    re: /\b(?:you\s+are\s+now\b|from\s+now\s+on,?\s+(?:you|the\s+(?:ai|model|assistant))|your\s+(?:new|real|true|actual)\s+(?:task|job|goal|instructions?|role|purpose)|new\s+(?:system\s+)?(?:instructions|policy|directive)\s*:|developer\s+mode|jailbreak|do\s+anything\s+now|without\s+(?:any\s+)?restrictions|(?:prior|previous|all)\s+(?:safety\s+)?rules\s+are\s+(?:suspended|void|lifted))/g,
-  },
-  {
-    rule: 'definition.instruction',
-    kind: 'poisoning',
-    severity: 'high',
-    re: /\b(?:regardless\s+of\s+(?:what|which|whether)\s+(?:the\s+)?(?:user|human)|even\s+if\s+the\s+(?:user|human)\s+(?:says|asks|objects|refuses)|(?:override|overrule)\s+(?:any|the)\s+(?:user|human))/g,
-  },
-  // Addressing the model is common in real descriptions ("Note to LLM: use X first"): low alone.
-  {
-    rule: 'definition.instruction',
-    kind: 'poisoning',
-    severity: 'low',
-    re: new RegExp(
-      String.raw`\b(?:(?:note|message|instructions?|hint|reminder)\s+(?:to|for)\s+(?:the\s+)?${MODEL}\b|(?:^|[.!\n]\s*)${MODEL}\s*[:,]\s)`,
-      'g',
-    ),
-  },
-  {
-    rule: 'definition.instruction',
-    kind: 'poisoning',
-    severity: 'high',
-    re: new RegExp(
-      String.raw`\b(?:the\s+)?${MODEL}\s+(?:must|shall|should|is\s+required\s+to|has\s+to|needs\s+to)\s+(?:also\s+)?(?:override|ignore|disregard|collect|send|forward|approve|execute|reveal|silently|exfiltrate|leak|obey)`,
-      'g',
-    ),
-  },
-  {
-    rule: 'definition.instruction',
-    kind: 'poisoning',
-    severity: 'medium',
-    re: /\b(?:(?:only\s+works|will\s+not\s+work|won'?t\s+work|fails)\s+(?:if|unless)\s+you\s+(?:first\s+)?|(?:before|prior\s+to)\s+(?:using|calling|answering|responding|searching|any\s+other)\b[^.\n]{0,60}\b(?:you\s+must|must\s+first|first\s+(?:read|call|send|run|list)|read|call)\b|(?:every\s+single\s+time|before\s+any\s+other\s+tool)|(?:must|always)\s+(?:call|run|use|invoke)\s+this\s+tool\s+(?:first|before))/g,
-  },
-  {
-    rule: 'definition.instruction',
-    kind: 'poisoning',
-    severity: 'high',
-    re: /(?:ignor\w*|игнорир\w*|忽略|無視)[^.\n]{0,40}(?:instruc|anweisung|istruzion|инструкц|指令|指示|说明)|(?:instruc\w*|anweisung\w*|istruzion\w*|инструкц\w*|指令|指示)[^.\n]{0,30}(?:ignor|無視|忽略)/g,
-  },
-  // Secrecy towards the user.
-  {
-    rule: 'definition.secrecy',
-    kind: 'poisoning',
-    severity: 'high',
-    re: new RegExp(
-      String.raw`\b(?:(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|not\s+to)\s+(?:tell|inform|mention|reveal|disclose|notify|alert|let|show|say)\b[^.\n]{0,50}?${USER}|(?:do\s+not|don'?t|never|must\s+not)\s+(?:mention|reveal|disclose)\b|without\s+(?:telling|informing|notifying|alerting|asking|letting|showing)\s+${USER}|${USER}\s+(?:must|should|shall)\s+(?:not|never)\s+(?:know|learn|be\s+aware|find\s+out|see|notice)|keep\s+(?:this|it|the\s+following|these)?\s*(?:secret|hidden|confidential)\s+from|hide\s+(?:this|it|the|these|any|that)\b[^.\n]{0,40}\b(?:from|in)\s+(?:the\s+|your\s+)?(?:user|human|reply|response|answer|output)|omit\b[^.\n]{0,60}\b(?:from\s+your\s+(?:answer|reply|response)|to\s+the\s+(?:user|human))|(?:if|when)\s+asked,?\s+(?:say|deny|claim)|under\s+no\s+circumstances\s+(?:reveal|mention|tell))`,
-      'g',
-    ),
-  },
-  {
-    rule: 'definition.secrecy',
-    kind: 'poisoning',
-    severity: 'medium',
-    re: /\b(?:secretly|covertly|surreptitiously|behind\s+the\s+user'?s\s+back)\b/g,
-  },
-  { rule: 'definition.secrecy', kind: 'poisoning', severity: 'low', re: /\b(?:silently|quietly)\b/g },
-  {
-    rule: 'definition.secrecy',
-    kind: 'poisoning',
-    severity: 'high',
-    re: /(?:sag\w*\s+(?:dem|der|den)\s+(?:benutzer|nutzer|anwender|user)\w*\s+nichts|ohne\s+(?:den|dem|die)\s+(?:benutzer|nutzer|anwender)\w*\s+zu|no\s+(?:le\s+)?(?:digas|diga|informes|menciones|cuentes)\s+al\s+usuario|sin\s+(?:decirle|informar|avisar)\s+al\s+usuario|ne\s+(?:dites|dis|mentionnez|revelez|signalez)\s+(?:pas|rien)\s+a\s+l'?utilisateur|sans\s+(?:le\s+dire|informer|prevenir)\s+(?:a\s+)?l'?utilisateur|nao\s+(?:conte|diga|informe|mencione)\s+ao\s+usuario|sem\s+(?:contar|informar|avisar)\s+ao\s+usuario|non\s+(?:dire|dirlo|informare|menzionare)\s+all'?utente|senza\s+(?:dirlo|informare|avvisare)\s+all'?utente|не\s+(?:говори|сообщай|рассказывай)\w*\s+пользовател|不要(?:告诉|通知|让)用户|ユーザーに(?:知らせ|言わ|伝え)(?:ず|ない))/g,
-  },
-  // Sensitive files and secrets.
-  {
-    rule: 'definition.sensitive-file',
-    kind: 'poisoning',
-    severity: 'high',
-    re: /\b(?:read|open|cat|load|send|include|pass|paste|upload|copy|attach|print|put)\b[^.\n]{0,40}(?:^|[\s'"`(/])\.env(?:\.\w+)?\b/g,
-  },
-  {
-    rule: 'definition.sensitive-file',
-    kind: 'poisoning',
-    severity: 'high',
-    re: new RegExp(
-      String.raw`\b(?:send|include|pass|provide|paste|share|give|collect|extract|copy|report|upload|forward|put|append|attach|needs?|requires?|leak|reveal)\b[^.\n]{0,40}\b(?:any|all|every|the\s+user'?s?|your|their|saved|stored)\s+(?:\w+\s+){0,2}${SECRET}`,
-      'g',
-    ),
-  },
-  {
-    rule: 'definition.sensitive-file',
-    kind: 'poisoning',
-    severity: 'high',
-    re: new RegExp(
-      String.raw`\b(?:any|all|every|the\s+user'?s?|your|saved|stored)\s+(?:\w+\s+){0,2}${SECRET}\b[^.\n]{0,40}\b(?:you\s+(?:have\s+)?(?:seen|found|know)|available\s+to\s+you|in\s+(?:this|the)\s+(?:session|conversation|chat)|found)`,
-      'g',
-    ),
-  },
-  // Fishing for the conversation, the system prompt or what the model knows: high when asked for,
-  // low when only mentioned (the caller raises it inside a parameter, where a mention is a request).
-  {
-    rule: 'definition.fishing-parameter',
-    kind: 'poisoning',
-    severity: 'high',
-    re: new RegExp(
-      String.raw`\b(?:include|pass|provide|send|paste|copy|append|attach|put|add|give|share|forward|upload|collect|dump|output|print|fill|with|reveal|repeat|insert|embed)\b[^.\n]{0,50}?\b${HISTORY}`,
-      'g',
-    ),
-  },
-  {
-    rule: 'definition.fishing-parameter',
-    kind: 'poisoning',
-    severity: 'low',
-    re: new RegExp(String.raw`\b${HISTORY}`, 'g'),
-  },
-  // Generic shadowing phrases (tool names of other servers are matched separately).
-  {
-    rule: 'definition.shadowing',
-    kind: 'shadowing',
-    severity: 'high',
-    re: /\b(?:(?:all|any|every)\s+other\s+(?:tools?|servers?)\s+(?:are|is)\s+(?:unreliable|broken|deprecated|compromised|unsafe)|(?:tool|server)\s+is\s+(?:deprecated|broken|compromised|unreliable)\b[^.\n]{0,40}\b(?:instead|use\s+this|call\s+this)|(?:whenever|when|every\s+time|each\s+time)\s+(?:the\s+|any\s+|another\s+)?[\w.-]+\s+(?:tool\s+)?(?:is\s+)?(?:called|used|invoked|runs|returns)\b[^.\n]{0,30}\b(?:also|change|replace|add|modify|append|prepend|report|first|always|instead)|(?:this\s+tool\s+)?replaces?\s+the\s+[\w.-]+\s+tool|never\s+use\s+the\s+[\w.-]+\s+(?:server|tool)|route\s+(?:every|all)\s+[\w\s]{0,20}\s+through\s+this\s+tool)/g,
-  },
-  // Exfiltration: sending data somewhere.
-  {
-    rule: 'definition.exfiltration',
-    kind: 'exfiltration',
-    severity: 'high',
-    re: /\b(?:send|forward|post|upload|transmit|exfiltrate|mail|e-?mail|report|copy|sync|leak|beacon|submit|bcc|cc)\b[^.\n]{0,80}\b(?:to|at|into|via)\s+(?:https?:\/\/|ftp:\/\/|wss?:\/\/|[\w.+-]+@[\w-]+\.|(?:our|my|an?\s+external|a\s+remote|the\s+(?:remote|external|collection))\s+(?:server|endpoint|webhook|address|url|host))/g,
-  },
-  {
-    rule: 'definition.exfiltration',
-    kind: 'exfiltration',
-    severity: 'high',
-    re: /\b(?:bcc|cc)\b[^.\n]{0,40}[\w.+-]+@[\w-]+\.[\w.-]+/g,
-  },
-  {
-    rule: 'definition.exfiltration',
-    kind: 'exfiltration',
-    severity: 'high',
-    re: /!\[[^\]\n]*\]\(\s*(?:https?:)?\/\/[^)\s]*[?&][^)\s]*[{<$%][^)\s]*\)/g,
-  },
-  {
-    rule: 'definition.encoded',
-    kind: 'encoded',
-    severity: 'high',
-    re: /\b(?:decode|base64|hex|rot13|deobfuscate)\b[^.\n]{0,40}\b(?:and\s+)?(?:follow|execute|run|obey|apply)\b/g,
-  },
-];
+const RULES: readonly Rule[] = (
+  [
+    // Fake role or emphasis tags: they only exist to be read by a model.
+    {
+      rule: 'definition.hidden-tag',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /<\s*\/?\s*(?:important|system|instructions?|secret|hidden|admin|sys|assistant|critical|prompt|note|override|context)\b[^<>]{0,40}>/g,
+    },
+    {
+      rule: 'definition.hidden-tag',
+      kind: 'poisoning',
+      severity: 'critical',
+      re: /<\|\s*(?:im_start|im_end|system|assistant|user|endoftext|eot_id|start_header_id)\s*\|>/g,
+    },
+    { rule: 'definition.hidden-tag', kind: 'poisoning', severity: 'high', re: /<!--[\s\S]{0,4000}?-->/g },
+    {
+      rule: 'definition.hidden-tag',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /(?:\[\s*(?:system|admin|important|instructions?|developer)\b[^\]\n]{0,30}\]|\{\{\s*(?:system|instructions?|important)\b|#{2,}\s*(?:system|important|instructions?)\b|(?:^|\n)\s*(?:system|assistant)\s*:\s)/g,
+    },
+    // Attempts to replace the model's instructions.
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:all\s+|any\s+|every\s+|the\s+|your\s+|these\s+|those\s+)*(?:of\s+)?(?:the\s+|your\s+)?(?:previous|prior|earlier|above|preceding|original|existing|system|safety|security|other|user'?s?|developer'?s?)\s*(?:\w+\s+)?(?:instructions?|rules|guidelines|directions|prompts?|polic(?:y|ies)|guardrails|constraints|restrictions|requests?|choices?|messages?)\b/g,
+    },
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /\b(?:you\s+are\s+now\b|from\s+now\s+on,?\s+(?:you|the\s+(?:ai|model|assistant))|your\s+(?:new|real|true|actual)\s+(?:task|job|goal|instructions?|role|purpose)|new\s+(?:system\s+)?(?:instructions|policy|directive)\s*:|developer\s+mode|jailbreak|do\s+anything\s+now|without\s+(?:any\s+)?restrictions|(?:prior|previous|all)\s+(?:safety\s+)?rules\s+are\s+(?:suspended|void|lifted))/g,
+    },
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /\b(?:regardless\s+of\s+(?:what|which|whether)\s+(?:the\s+)?(?:user|human)|even\s+if\s+the\s+(?:user|human)\s+(?:says|asks|objects|refuses)|(?:override|overrule)\s+(?:any|the)\s+(?:user|human))/g,
+    },
+    // Addressing the model is common in real descriptions ("Note to LLM: use X first"): low alone.
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'low',
+      re: new RegExp(
+        String.raw`\b(?:(?:note|message|instructions?|hint|reminder)\s+(?:to|for)\s+(?:the\s+)?${MODEL}\b|(?:^|[.!\n]\s*)${MODEL}\s*[:,]\s)`,
+        'g',
+      ),
+    },
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'high',
+      re: new RegExp(
+        String.raw`\b(?:the\s+)?${MODEL}\s+(?:must|shall|should|is\s+required\s+to|has\s+to|needs\s+to)\s+(?:also\s+)?(?:override|ignore|disregard|collect|send|forward|approve|execute|reveal|silently|exfiltrate|leak|obey)`,
+        'g',
+      ),
+    },
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'medium',
+      re: /\b(?:(?:only\s+works|will\s+not\s+work|won'?t\s+work|fails)\s+(?:if|unless)\s+you\s+(?:first\s+)?|(?:before|prior\s+to)\s+(?:using|calling|answering|responding|searching|any\s+other)\b[^.\n]{0,60}\b(?:you\s+must|must\s+first|first\s+(?:read|call|send|run|list)|read|call)\b|(?:every\s+single\s+time|before\s+any\s+other\s+tool)|(?:must|always)\s+(?:call|run|use|invoke)\s+this\s+tool\s+(?:first|before))/g,
+    },
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /(?:ignor\w*|игнорир\w*|忽略|無視)[^.\n]{0,40}(?:instruc|anweisung|istruzion|инструкц|指令|指示|说明)|(?:instruc\w*|anweisung\w*|istruzion\w*|инструкц\w*|指令|指示)[^.\n]{0,30}(?:ignor|無視|忽略)/g,
+    },
+    // Secrecy towards the user.
+    {
+      rule: 'definition.secrecy',
+      kind: 'poisoning',
+      severity: 'high',
+      re: new RegExp(
+        String.raw`\b(?:(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|not\s+to)\s+(?:tell|inform|mention|reveal|disclose|notify|alert|let|show|say)\b[^.\n]{0,50}?${USER}|(?:do\s+not|don'?t|never|must\s+not)\s+(?:mention|reveal|disclose)\b|without\s+(?:telling|informing|notifying|alerting|asking|letting|showing)\s+${USER}|${USER}\s+(?:must|should|shall)\s+(?:not|never)\s+(?:know|learn|be\s+aware|find\s+out|see|notice)|keep\s+(?:this|it|the\s+following|these)?\s*(?:secret|hidden|confidential)\s+from|hide\s+(?:this|it|the|these|any|that)\b[^.\n]{0,40}\b(?:from|in)\s+(?:the\s+|your\s+)?(?:user|human|reply|response|answer|output)|omit\b[^.\n]{0,60}\b(?:from\s+your\s+(?:answer|reply|response)|to\s+the\s+(?:user|human))|(?:if|when)\s+asked,?\s+(?:say|deny|claim)|under\s+no\s+circumstances\s+(?:reveal|mention|tell))`,
+        'g',
+      ),
+    },
+    {
+      rule: 'definition.secrecy',
+      kind: 'poisoning',
+      severity: 'medium',
+      re: /\b(?:secretly|covertly|surreptitiously|behind\s+the\s+user'?s\s+back)\b/g,
+    },
+    { rule: 'definition.secrecy', kind: 'poisoning', severity: 'low', re: /\b(?:silently|quietly)\b/g },
+    {
+      rule: 'definition.secrecy',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /(?:sag\w*\s+(?:dem|der|den)\s+(?:benutzer|nutzer|anwender|user)\w*\s+nichts|ohne\s+(?:den|dem|die)\s+(?:benutzer|nutzer|anwender)\w*\s+zu|no\s+(?:le\s+)?(?:digas|diga|informes|menciones|cuentes)\s+al\s+usuario|sin\s+(?:decirle|informar|avisar)\s+al\s+usuario|ne\s+(?:dites|dis|mentionnez|revelez|signalez)\s+(?:pas|rien)\s+a\s+l'?utilisateur|sans\s+(?:le\s+dire|informer|prevenir)\s+(?:a\s+)?l'?utilisateur|nao\s+(?:conte|diga|informe|mencione)\s+ao\s+usuario|sem\s+(?:contar|informar|avisar)\s+ao\s+usuario|non\s+(?:dire|dirlo|informare|menzionare)\s+all'?utente|senza\s+(?:dirlo|informare|avvisare)\s+all'?utente|не\s+(?:говори|сообщай|рассказывай)\w*\s+пользовател|不要(?:告诉|通知|让)用户|ユーザーに(?:知らせ|言わ|伝え)(?:ず|ない))/g,
+    },
+    // Sensitive files and secrets.
+    {
+      rule: 'definition.sensitive-file',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /\b(?:read|open|cat|load|send|include|pass|paste|upload|copy|attach|print|put)\b[^.\n]{0,40}(?:^|[\s'"`(/])\.env(?:\.\w+)?\b/g,
+    },
+    {
+      rule: 'definition.sensitive-file',
+      kind: 'poisoning',
+      severity: 'high',
+      re: new RegExp(
+        String.raw`\b(?:send|include|pass|provide|paste|share|give|collect|extract|copy|report|upload|forward|put|append|attach|needs?|requires?|leak|reveal)\b[^.\n]{0,40}\b(?:any|all|every|the\s+user'?s?|your|their|saved|stored)\s+(?:\w+\s+){0,2}${SECRET}`,
+        'g',
+      ),
+    },
+    {
+      rule: 'definition.sensitive-file',
+      kind: 'poisoning',
+      severity: 'high',
+      re: new RegExp(
+        String.raw`\b(?:any|all|every|the\s+user'?s?|your|saved|stored)\s+(?:\w+\s+){0,2}${SECRET}\b[^.\n]{0,40}\b(?:you\s+(?:have\s+)?(?:seen|found|know)|available\s+to\s+you|in\s+(?:this|the)\s+(?:session|conversation|chat)|found)`,
+        'g',
+      ),
+    },
+    // Fishing for the conversation, the system prompt or what the model knows: high when asked for,
+    // low when only mentioned (the caller raises it inside a parameter, where a mention is a request).
+    {
+      rule: 'definition.fishing-parameter',
+      kind: 'poisoning',
+      severity: 'high',
+      re: new RegExp(
+        String.raw`\b(?:include|pass|provide|send|paste|copy|append|attach|put|add|give|share|forward|upload|collect|dump|output|print|fill|with|reveal|repeat|insert|embed)\b[^.\n]{0,50}?\b${HISTORY}`,
+        'g',
+      ),
+    },
+    {
+      rule: 'definition.fishing-parameter',
+      kind: 'poisoning',
+      severity: 'low',
+      re: new RegExp(String.raw`\b${HISTORY}`, 'g'),
+    },
+    // Generic shadowing phrases (tool names of other servers are matched separately).
+    {
+      rule: 'definition.shadowing',
+      kind: 'shadowing',
+      severity: 'high',
+      re: /\b(?:(?:all|any|every)\s+other\s+(?:tools?|servers?)\s+(?:are|is)\s+(?:unreliable|broken|deprecated|compromised|unsafe)|(?:tool|server)\s+is\s+(?:deprecated|broken|compromised|unreliable)\b[^.\n]{0,40}\b(?:instead|use\s+this|call\s+this)|(?:whenever|when|every\s+time|each\s+time)\s+(?:the\s+|any\s+|another\s+)?[\w.-]+\s+(?:tool\s+)?(?:is\s+)?(?:called|used|invoked|runs|returns)\b[^.\n]{0,30}\b(?:also|change|replace|add|modify|append|prepend|report|first|always|instead)|(?:this\s+tool\s+)?replaces?\s+the\s+[\w.-]+\s+tool|never\s+use\s+the\s+[\w.-]+\s+(?:server|tool)|route\s+(?:every|all)\s+[\w\s]{0,20}\s+through\s+this\s+tool)/g,
+    },
+    // Exfiltration: sending data somewhere.
+    {
+      rule: 'definition.exfiltration',
+      kind: 'exfiltration',
+      severity: 'high',
+      re: /\b(?:send|forward|post|upload|transmit|exfiltrate|mail|e-?mail|report|copy|sync|leak|beacon|submit|bcc|cc)\b[^.\n]{0,80}\b(?:to|at|into|via)\s+(?:https?:\/\/|ftp:\/\/|wss?:\/\/|[\w.+-]+@[\w-]+\.|(?:our|my|an?\s+external|a\s+remote|the\s+(?:remote|external|collection))\s+(?:server|endpoint|webhook|address|url|host))/g,
+    },
+    {
+      rule: 'definition.exfiltration',
+      kind: 'exfiltration',
+      severity: 'high',
+      re: /\b(?:bcc|cc)\b[^.\n]{0,40}[\w.+-]+@[\w-]+\.[\w.-]+/g,
+    },
+    {
+      rule: 'definition.exfiltration',
+      kind: 'exfiltration',
+      severity: 'high',
+      re: /!\[[^\]\n]*\]\(\s*(?:https?:)?\/\/[^)\s]*[?&][^)\s]*[{<$%][^)\s]*\)/g,
+    },
+    {
+      rule: 'definition.encoded',
+      kind: 'encoded',
+      severity: 'high',
+      re: /\b(?:decode|base64|hex|rot13|deobfuscate)\b[^.\n]{0,40}\b(?:and\s+)?(?:follow|execute|run|obey|apply)\b/g,
+    },
+  ] as Rule[]
+).map((r) => ({ ...r, re: foldPattern(r.re) }));
 
 const SENSITIVE_PATH =
   /(?:~?\/?\.ssh\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\.aws\/(?:credentials|config)|\.kube\/config|\.docker\/config\.json|\.git-credentials|\.npmrc|\.netrc|\.pypirc|\.pgpass|\/etc\/(?:passwd|shadow|sudoers)|\.(?:bash|zsh)_history|\.gnupg|wallet\.dat|login\.keychain|claude_desktop_config\.json|\bmcp(?:_config)?\.json|\.cursor\/|\.codeium\/|\.vscode\/mcp|\bseed\s+phrase|\bprivate\s+keys?\b)/g;
@@ -302,7 +319,7 @@ function snake(name: string): string {
 }
 
 /** Runs the text rules over one string; findings carry spans in `s` (no path yet). */
-export function scanText(s: string, role: TextRole): Finding[] {
+export function scanText(s: string, role: TextRole, folded?: Folded): Finding[] {
   const out: Finding[] = [];
   if (role === 'propertyName') {
     const n = snake(s);
@@ -322,7 +339,7 @@ export function scanText(s: string, role: TextRole): Finding[] {
       });
   }
   if (role === 'uri' || s.length < 4) return out;
-  const f = fold(s);
+  const f = folded ?? fold(s);
   const names = role !== 'text';
   for (const r of RULES) {
     if (names && r.rule !== 'definition.instruction') continue;

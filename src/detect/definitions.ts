@@ -11,7 +11,7 @@
 import type { Finding, Severity } from './types.js';
 import { SEVERITIES } from './types.js';
 import { evidenceOf, fold, scanText } from './definition-text.js';
-import type { TextRole } from './definition-text.js';
+import type { Folded, TextRole } from './definition-text.js';
 import { scanHidden } from './definition-hidden.js';
 import { detectInjection } from './injection.js';
 
@@ -193,9 +193,9 @@ function injection(s: string): Finding[] {
 export const INJECTION_CUE = 0.85;
 
 /** Mentions of other servers' tools or of other servers, worse inside an instruction. */
-function shadowing(s: string, own: string | undefined, m: Matchers): Finding[] {
+function shadowing(s: string, own: string | undefined, m: Matchers, folded?: Folded): Finding[] {
   if (m.tools === undefined && m.servers === undefined) return [];
-  const f = fold(s);
+  const f = folded ?? fold(s);
   const out: Finding[] = [];
   for (const re of [m.tools, m.servers]) {
     if (re === undefined) continue;
@@ -250,9 +250,11 @@ export function scanDefinition(
       const found: Finding[] = [];
       const hidden = scanHidden(s);
       found.push(...hidden.findings);
-      found.push(...scanText(s, role));
+      // One folded copy per string serves every rule.
+      const folded = role === 'uri' ? undefined : fold(s);
+      found.push(...scanText(s, role, folded));
       if (role === 'text') {
-        found.push(...shadowing(s, own, m));
+        found.push(...shadowing(s, own, m, folded));
         found.push(...injection(s));
       }
       // Text smuggled in tag characters or encodings is scanned as text; what it says counts more.
