@@ -2,9 +2,11 @@
  * Secret detection (issue 5): the secretlint recommended preset decides which secrets and formats
  * are recognised; this module only decides where to run it, so the hot path stays one cheap pass.
  *
- * 1. One global regex (`ANCHORS`) finds the literal anchors the preset's rules need (`AKIA`,
+ * 1. One global regex (`TOKENS`) finds the literal anchors the preset's rules need (`AKIA`,
  *    `ghp_`, `xoxb-`, `sk-`, `-----BEGIN`, `://user:pass@`, `npm_`, …, derived rule by rule from
- *    the preset source) plus secret-ish key names (`password=`, `token:`, `api_key`, …).
+ *    the preset source); a second (`KEY_SEPARATOR`) jumps between `:`/`=` separators and keeps
+ *    those that end a secret-ish key (`password=`, `token:`, `api_key`, `aws_secret_access_key`,
+ *    `_authToken=`, …). Two cheap scans cost less than one with every alternative.
  * 2. Around each token anchor a window is cut (the longest span that rule can match, widened to
  *    whitespace); overlapping windows merge. The preset's own rule objects run synchronously on
  *    each window through secretlint's documented rule interface (`create(context)` →
@@ -146,13 +148,26 @@ function sourceOf(content: string, filePath?: string): SecretLintSourceCode {
 const P = '@secretlint/secretlint-rule-';
 
 /**
- * Anchors, one alternative per group: `tok` (token prefixes, each with the rules that own it),
- * `url` (credentials in a URL), `kv` (secret-ish key names for the entropy check, and the key
- * names the AWS and npmrc rules need), `jwt`. Case-insensitive: a superset of what the rules
- * match is fine, the rules decide.
+ * Token anchors, one alternative per group: PEM header, token prefixes (each with the rules that
+ * own it), credentials in a URL, the Slack webhook host, a JWT start. Case-sensitive like the
+ * preset's token patterns (the webhook host, matched case-insensitively by its rule, spelled so).
  */
-const ANCHORS =
-  /(-----BEGIN)|(gh[pousr]_|github_pat_|npm_|shp(?:pa|ca|at|ss)_|lin_api_|ops_ey|xox[bpaor]-|xapp-|sk-|SG\.|A(?:3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA))|(:\/\/[^\s/:]{1,256}:[^\s/@]{1,256}@)|(hooks\.slack\.com\/)|(eyJ)|(_authToken|secret|access[_-]?key|account(?:[_-]?id)?|pass(?:word|wd|phrase)?|pwd|token|api[_-]?key|authorization|auth|credential|bearer|private[_-]?key)/gi;
+const TOKENS =
+  /(-----BEGIN)|(gh[pousr]_|github_pat_|npm_|shp(?:pa|ca|at|ss)_|lin_api_|ops_ey|xox[bpaor]-|xapp-|sk-|SG\.|A(?:3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA))|(:\/\/[^\s/:]{1,256}:[^\s/@]{1,256}@)|([hH][oO][oO][kK][sS]\.[sS][lL][aA][cC][kK]\.[cC][oO][mM]\/)|(eyJ)/g;
+
+/** Secret-ish key names (entropy check) and the key names the AWS and npmrc rules need. */
+const KEY_NAMES =
+  '_authToken|secret|access[_-]?key|account(?:[_-]?id)?|pass(?:word|wd|phrase)?|pwd|token|api[_-]?key|authorization|auth|credential|bearer|private[_-]?key';
+
+/**
+ * A `:` or `=` that ends `<key name>…[quote][spaces]`: the scan jumps between separators (rare in
+ * prose, and absent from long random runs) and looks back only there.
+ */
+const KEY_SEPARATOR = new RegExp(`[:=](?<=(?:${KEY_NAMES})[\\w.-]{0,32}["']?\\s{0,4}[:=])`, 'gi');
+/** The key before a separator: the leftmost key name whose tail reaches it. */
+const KEY_BEFORE = new RegExp(`(${KEY_NAMES})[\\w.-]{0,32}["']?\\s{0,4}$`, 'i');
+/** How far before a separator its key may start (key name, 32 characters of tail, quote, spaces). */
+const KEY_REACH = 64;
 
 /** Which preset rules a token anchor (by its first characters, lower-cased) needs. */
 function rulesForToken(anchor: string): readonly string[] {
@@ -375,20 +390,19 @@ function byStart(a: Finding, b: Finding): number {
  * (`ghp_…[40]`). Synchronous; linear in the text length.
  */
 export function detectSecrets(text: string): Finding[] {
-  const windows: Window[] = [];
+  const requests: [pos: number, rules: readonly string[], npmrc: boolean][] = [];
   const own: Finding[] = [];
-  let skipUntil = 0;
-  ANCHORS.lastIndex = 0;
-  for (let m = ANCHORS.exec(text); m !== null; m = ANCHORS.exec(text)) {
-    // Numbered groups (pem, tok, url, hook, jwt, kv): named groups cost an object per match.
-    const g = { pem: m[1], tok: m[2], url: m[3], hook: m[4], jwt: m[5], kv: m[6] };
+  TOKENS.lastIndex = 0;
+  for (let m = TOKENS.exec(text); m !== null; m = TOKENS.exec(text)) {
+    // Numbered groups 1–5: pem, tok, url, hook, jwt (named groups cost an object per match).
     const pos = m.index;
-    if (g.tok !== undefined) addWindow(windows, text, pos, rulesForToken(g.tok));
-    else if (g.pem !== undefined) addWindow(windows, text, pos, [`${P}privatekey`]);
-    else if (g.url !== undefined)
-      addWindow(windows, text, pos, [`${P}basicauth`, `${P}database-connection-string`, `${P}npm`]);
-    else if (g.hook !== undefined) addWindow(windows, text, pos, [`${P}slack`]);
-    else if (g.jwt !== undefined) {
+    const tok = m[2];
+    if (tok !== undefined) requests.push([pos, rulesForToken(tok), false]);
+    else if (m[1] !== undefined) requests.push([pos, [`${P}privatekey`], false]);
+    else if (m[3] !== undefined)
+      requests.push([pos, [`${P}basicauth`, `${P}database-connection-string`, `${P}npm`], false]);
+    else if (m[4] !== undefined) requests.push([pos, [`${P}slack`], false]);
+    else {
       JWT.lastIndex = pos;
       if (JWT.test(text)) {
         own.push({
@@ -399,18 +413,31 @@ export function detectSecrets(text: string): Finding[] {
           end: JWT.lastIndex,
           evidence: maskValue(text.slice(pos, JWT.lastIndex), 3),
         });
-        ANCHORS.lastIndex = JWT.lastIndex;
+        TOKENS.lastIndex = JWT.lastIndex;
       }
-    } else if (g.kv !== undefined) {
-      const key = g.kv.toLowerCase();
-      if (key === '_authtoken') addWindow(windows, text, pos, [`${P}npm`], true);
-      // The AWS rule's key names all contain `access…key` or `account`.
-      else if (key.startsWith('access') || key.startsWith('account'))
-        addWindow(windows, text, pos, [`${P}aws`]);
-      if (pos >= skipUntil) skipUntil = entropyFinding(text, pos, pos + g.kv.length, g.kv, own);
     }
-    if (m[0].length === 0) ANCHORS.lastIndex++;
   }
+  let skipUntil = 0;
+  KEY_SEPARATOR.lastIndex = 0;
+  for (let m = KEY_SEPARATOR.exec(text); m !== null; m = KEY_SEPARATOR.exec(text)) {
+    const sep = m.index;
+    if (sep < skipUntil) continue;
+    const from = Math.max(0, sep - KEY_REACH);
+    const k = KEY_BEFORE.exec(text.slice(from, sep));
+    const name = k?.[1];
+    if (k === null || name === undefined) continue;
+    const keyStart = from + k.index;
+    const region = k[0];
+    if (region.includes('_authToken')) requests.push([keyStart, [`${P}npm`], true]);
+    // The AWS rule's key names all contain `access…key` or `account`.
+    else if (/access[_-]?key|account/i.test(region)) requests.push([keyStart, [`${P}aws`], false]);
+    skipUntil = entropyFinding(text, keyStart, keyStart + name.length, name, own);
+  }
+  // Windows merge in position order; the two scans each found theirs in order.
+  requests.sort((x, y) => x[0] - y[0]);
+  const windows: Window[] = [];
+  for (const [pos, rules, npmrc] of requests) addWindow(windows, text, pos, rules, npmrc);
+  own.sort(byStart);
   const preset: Finding[] = [];
   runPreset(text, windows, preset);
   if (own.length === 0) return preset.sort(byStart);

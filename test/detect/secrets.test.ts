@@ -169,6 +169,9 @@ describe('secrets: adversarial inputs stay linear', () => {
   const cases: [string, string][] = [
     ['1 MB of anchors', 'ghp_sk-AKIA-----BEGIN '.repeat(50_000)],
     ['1 MB of password=', 'password='.repeat(120_000)],
+    ['1 MB of long keys before separators', ('token' + '_'.repeat(27) + '"    :').repeat(28_000)],
+    ['1 MB of word runs before separators', ('a'.repeat(40) + '=').repeat(25_000)],
+    ['1 MB of separators', ':='.repeat(500_000)],
     ['1 MB of :// user:pass', 'https://a:b'.repeat(100_000)],
     ['1 MB of a single token-like run', 'ghp_' + 'A'.repeat(1_000_000)],
     ['1 MB BEGIN without END', '-----BEGIN PRIVATE KEY-----\n' + 'M'.repeat(1_000_000)],
