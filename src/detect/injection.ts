@@ -106,6 +106,14 @@ export function scanAnchors(text: string, allowed: number): number[] {
   for (let i = 0; i <= n; i++) {
     // One look-up per character; the position after the text acts as a separator.
     const c = i < n ? text.charCodeAt(i) : 32;
+    // ASCII letters (most of any text) fold by arithmetic, without a memory load.
+    const lower = (c | 32) - 97;
+    if (lower >= 0 && lower < 26 && c < 128) {
+      if (wlen === 0) wstart = i;
+      h = (Math.imul(h, 31) + lower + 97) | 0;
+      wlen++;
+      continue;
+    }
     const v = table[c] as number;
     const cls = v >>> 16;
     if (cls === WORD) {
