@@ -167,6 +167,32 @@ const RULES: readonly Rule[] = (
       severity: 'high',
       re: /(?:ignor\w*|игнорир\w*|忽略|無視)[^.\n]{0,40}(?:instruc|anweisung|istruzion|инструкц|指令|指示|说明)|(?:instruc\w*|anweisung\w*|istruzion\w*|инструкц\w*|指令|指示)[^.\n]{0,30}(?:ignor|無視|忽略)/g,
     },
+    // Instructions fetched from elsewhere, and distrust sown against the other definitions.
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /\b(?:your|the)\s+(?:next\s+|new\s+|real\s+|further\s+|actual\s+)?instructions\s+(?:are|is|can\s+be)\s+(?:to\s+be\s+)?(?:found|written|located|stored|given)\s+in\b|\b(?:get|read|fetch|take|load|receive)\s+(?:your\s+)?(?:next|new|further|real|actual)\s+instructions\s+from\b|\b(?:tool\s+)?descriptions\s+(?:are|have\s+been|were)\s+(?:\w+\s+)?(?:outdated|changed|compromised|tampered|not\s+to\s+be\s+trusted|untrustworthy|declared\s+(?:as\s+)?outdated)/g,
+    },
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'medium',
+      re: /\b(?:follow|execute|obey|carry\s+out)\s+the\s+instructions\s+(?:written\s+|found\s+|contained\s+|given\s+)?in\s+(?:the\s+)?(?:file|files|url|page|document|result|response|output|log)\b/g,
+    },
+    // Manipulated results and borrowed authority: the model is told to mislead or that consent exists.
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /\b(?:return|give|report|answer\s+with|respond\s+with|provide|tell\s+the\s+user|show)\s+(?:a|an|the)?\s*(?:deliberately\s+|intentionally\s+|subtly\s+|slightly\s+)?(?:wrong|incorrect|false|fake|fabricated|misleading|altered)\s+(?:answer|result|value|number|information|data|output|sum|balance|price)s?\b/g,
+    },
+    {
+      rule: 'definition.instruction',
+      kind: 'poisoning',
+      severity: 'medium',
+      re: /\b(?:add|subtract|multiply)\s+(?:\d+|one|two|ten)\s+(?:to|from|by)\s+(?:the|every|each|any)\s+(?:result|answer|output|sum|total|value)\b|\bthe\s+user\s+(?:has\s+)?(?:already\s+)?(?:requested|authori[sz]ed|approved|consented|asked|wants)\s+(?:that\s+)?you\s+(?:to\s+)?/g,
+    },
     // Secrecy towards the user.
     {
       rule: 'definition.secrecy',
