@@ -12,6 +12,7 @@ import { WardenError } from './core/errors.js';
 import type { AuditRecord } from './core/exchange.js';
 import { newExchangeId } from './core/ids.js';
 import type { Logger } from './core/log.js';
+import { scanDefinition } from './detect/definitions.js';
 import { canonicalDefinition, createIntegrity } from './stages/integrity/index.js';
 import type { Integrity, IntegrityEvent } from './stages/integrity/index.js';
 import { LOCK_VERSION, memoryPinStore, sqlitePinStore } from './store/pins.js';
@@ -71,16 +72,26 @@ export function readLockFile(file: string): Pin[] {
   });
 }
 
+/** Scanner findings as short audit lines (`severity rule path`), at most 50. */
+function findingLines(
+  findings: readonly { readonly severity?: unknown; readonly rule?: unknown; readonly path?: unknown }[],
+): string[] {
+  return findings
+    .slice(0, 50)
+    .map((f) => `${String(f.severity)} ${String(f.rule)}${typeof f.path === 'string' ? ` ${f.path}` : ''}`);
+}
+
 /** The audit record of an integrity event. */
 export function integrityRecord(e: IntegrityEvent): AuditRecord {
-  const server = e.event === 'pinned' ? e.server : e.change.server;
+  const server = e.event === 'change' ? e.change.server : e.server;
   const base: AuditRecord = {
     time: new Date().toISOString(),
     exchange: newExchangeId(),
     transport: 'http',
     endpoint: `/mcp/${server}`,
     era: 'unknown',
-    principal: 'warden',
+    // The principal whose request made Warden list and notice (the change is not theirs).
+    principal: e.principal ?? 'warden',
     server,
     direction: 'server',
     kind: 'integrity',
@@ -93,15 +104,29 @@ export function integrityRecord(e: IntegrityEvent): AuditRecord {
     base.integrity = { event: 'pinned', kind: e.kind, names: e.names.slice(0, 1000) };
     return base;
   }
+  if (e.event === 'scan') {
+    base.decisions.push({ stage: 'integrity', decision: 'allow', rule: 'scan-warn' });
+    if (e.kind !== 'resourceTemplate') base.tool = e.name.slice(0, 256);
+    base.integrity = {
+      event: 'scan',
+      kind: e.kind,
+      name: e.name,
+      newHash: e.hash,
+      findings: findingLines(e.findings),
+    };
+    return base;
+  }
   const c = e.change;
+  const refused = c.decidedBy === 'scanner';
+  const code = refused ? 'ERR_INTEGRITY_REFUSED' : 'ERR_INTEGRITY_UNAPPROVED';
   base.decisions.push({
     stage: 'integrity',
     decision: 'deny',
-    rule: `pin-${c.change}`,
-    code: 'ERR_INTEGRITY_UNAPPROVED',
+    rule: refused ? 'scan-refuse' : `pin-${c.change}`,
+    code,
   });
   base.outcome = 'denied';
-  base.code = 'ERR_INTEGRITY_UNAPPROVED';
+  base.code = code;
   if (c.kind === 'tool' || c.kind === 'prompt') base.tool = c.name.slice(0, 256);
   base.integrity = {
     event: 'change',
@@ -115,6 +140,7 @@ export function integrityRecord(e: IntegrityEvent): AuditRecord {
       c.diff.length > 65_536
         ? `${c.diff.slice(0, 65_536)}\n… (truncated; full diff: warden pins diff ${c.id})`
         : c.diff,
+    ...(c.findings.length > 0 ? { findings: findingLines(c.findings) } : {}),
   };
   return base;
 }
@@ -144,5 +170,28 @@ export function integrityFor(
       throw err;
     }
   }
-  return createIntegrity({ mode: cfg.pinning, store, onEvent: (e) => write(integrityRecord(e)) });
+  const { enabled, ...actions } = cfg.scan;
+  return createIntegrity({
+    mode: cfg.pinning,
+    store,
+    onEvent: (e) => {
+      write(integrityRecord(e));
+      // The operational log carries the alert too: a change waits for a reviewer.
+      if (e.event === 'change')
+        log.warn(
+          e.change.decidedBy === 'scanner'
+            ? 'definition refused by the scanner'
+            : 'definition change withheld until approved (warden pins diff)',
+          {
+            server: e.change.server,
+            kind: e.change.kind,
+            name: e.change.name,
+            change: e.change.change,
+            id: e.change.id,
+          },
+        );
+    },
+    ...(enabled ? { scan: scanDefinition, actions } : {}),
+    servers: Object.keys(compiled.config.servers),
+  });
 }

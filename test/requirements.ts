@@ -306,24 +306,21 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'integrity:pin',
     level: 'M',
-    status: 'gap',
-    issue: 5,
+    status: 'covered',
     summary:
       "each upstream's tools (name, description, full input/output schemas, annotations), prompts and resource templates are hashed and pinned on…",
   },
   {
     id: 'integrity:rug-pull',
     level: 'M',
-    status: 'gap',
-    issue: 5,
+    status: 'covered',
     summary:
       'a changed definition is held back from clients (and calls to it refused) until approved; the change is audited and alerted; `list_changed` is handled.',
   },
   {
     id: 'integrity:poisoning-scan',
     level: 'M',
-    status: 'gap',
-    issue: 5,
+    status: 'covered',
     summary:
       'every string in a definition (descriptions, titles, schema descriptions, enums, defaults, property names) is scanned for hidden instructions,…',
   },
@@ -337,8 +334,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     id: 'integrity:upstream-identity',
     level: 'S',
-    status: 'gap',
-    issue: 5,
+    status: 'covered',
     summary:
       "a stdio upstream's command, arguments and package version, and a remote upstream's URL and TLS identity, are pinned; a change is a rug pull.",
   },

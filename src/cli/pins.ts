@@ -23,6 +23,8 @@ interface ChangeView {
   oldHash?: unknown;
   newHash?: unknown;
   diff?: unknown;
+  findings?: unknown;
+  decidedBy?: unknown;
 }
 
 const label = (c: ChangeView): string =>
@@ -33,10 +35,19 @@ const short = (h: unknown): string => (typeof h === 'string' ? h.slice(0, 12) : 
 async function showDiff(target: AdminTarget, id: string, out: (t: string) => void): Promise<void> {
   const doc = await adminCall(target, 'GET', `/pins/${encodeURIComponent(id)}`);
   const c = (doc.change ?? {}) as ChangeView;
+  const by = typeof c.decidedBy === 'string' ? ` by ${c.decidedBy}` : '';
   out(
-    `${String(c.id)}  ${label(c)}  ${String(c.change)}  ${String(c.status)}  (${short(c.oldHash)} → ${short(c.newHash)})\n`,
+    `${String(c.id)}  ${label(c)}  ${String(c.change)}  ${String(c.status)}${by}  (${short(c.oldHash)} → ${short(c.newHash)})\n`,
   );
   out(`${String(c.diff)}\n`);
+  const findings = Array.isArray(c.findings) ? (c.findings as Record<string, unknown>[]) : [];
+  if (findings.length > 0) {
+    out(`scanner findings (${findings.length}):\n`);
+    for (const f of findings)
+      out(
+        `  ${String(f.severity)}  ${String(f.rule)}${typeof f.path === 'string' ? `  at ${f.path}` : ''}  ${JSON.stringify(f.evidence)}\n`,
+      );
+  }
 }
 
 /** Runs `warden pins`; resolves to the exit code. */

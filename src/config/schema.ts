@@ -411,6 +411,14 @@ export const authSchema = z
   .prefault({})
   .meta({ description: 'Client authentication (OAuth 2.1 resource server).' });
 
+/** The action for definition-scanner findings of one severity (`integrity.scan`). */
+function scanAction(dflt: 'refuse' | 'hold' | 'warn' | 'none', severity: string) {
+  return z
+    .enum(['refuse', 'hold', 'warn', 'none'])
+    .default(dflt)
+    .meta({ description: `Action when the worst finding is ${severity}.` });
+}
+
 /** The whole configuration file. */
 export const configSchema = z
   .strictObject({
@@ -664,22 +672,22 @@ export const configSchema = z
         storeFile: z.string().min(1).default('warden.db').meta({
           description: 'SQLite file holding pins and pending changes, relative to dataDir.',
         }),
-      })
-      .prefault({})
-      .meta({ description: 'Pinned definitions and rug-pull defence.' }),
-    integrity: z
-      .strictObject({
-        pinning: z.enum(['tofu', 'lock', 'off']).default('tofu').meta({
-          description:
-            "How tool, prompt and resource-template definitions and each server's identity are pinned (docs/integrity.md). `tofu` (default): the first listing of each kind from a server is pinned and served; later changes, additions and removals are withheld until approved. `lock`: only what `lockFile` pins is served; everything else waits for approval. `off`: no pinning (not recommended).",
-        }),
-        lockFile: z.string().min(1).default('warden.lock').meta({
-          description:
-            'Lock file read under `pinning: lock` (written by `warden pins lock`), relative to the working directory.',
-        }),
-        storeFile: z.string().min(1).default('warden.db').meta({
-          description: 'SQLite file holding pins and pending changes, relative to dataDir.',
-        }),
+        scan: z
+          .strictObject({
+            enabled: z.boolean().default(true).meta({
+              description:
+                'Run the definition scanner (hidden instructions, secret-seeking parameters, references to other tools and servers, exfiltration targets, invisible Unicode, ANSI) on every new or changed definition.',
+            }),
+            critical: scanAction('refuse', 'critical'),
+            high: scanAction('hold', 'high'),
+            medium: scanAction('warn', 'medium'),
+            low: scanAction('none', 'low'),
+          })
+          .prefault({})
+          .meta({
+            description:
+              'What the worst scanner finding of a new or changed definition makes Warden do: `refuse` (never served; calls refused with ERR_INTEGRITY_REFUSED), `hold` (withheld until approved, even on first use), `warn` (served where pinning allows; audited), `none`.',
+          }),
       })
       .prefault({})
       .meta({ description: 'Pinned definitions and rug-pull defence.' }),

@@ -371,6 +371,13 @@ export const ERRORS = {
       "The tool, prompt or resource template is not approved in the version the server now offers (new, changed or rejected since it was pinned), the server's identity changed, or the server does not list it; the call or get was not forwarded. `data.change` names the pending change.",
     fix: 'Review the change with `warden pins diff ID` and approve it with `warden pins approve ID` if it is legitimate (docs/integrity.md).',
   },
+  ERR_INTEGRITY_REFUSED: {
+    status: 403,
+    rpc: RPC.wardenDenied,
+    meaning:
+      'The definition scanner found something in this tool, prompt or resource template whose configured action is `refuse` (`integrity.scan`, default: critical findings); it is never served and calls or gets are not forwarded. `data.change` names the recorded change with the findings.',
+    fix: 'Look at the findings with `warden pins diff ID`; if they are a false positive, lower the action for that severity in `integrity.scan` (the refused version then waits for approval like any other change).',
+  },
   ERR_CANCELLED: {
     status: 499,
     rpc: RPC.serverError,

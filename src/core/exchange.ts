@@ -96,7 +96,7 @@ export interface AuditRecord {
   findings?: AuditFinding[];
   /** Integrity records: a definition pinned on first use or changed (with the diff of its canonical JSON). */
   integrity?: {
-    readonly event: 'pinned' | 'change';
+    readonly event: 'pinned' | 'change' | 'scan';
     /** `tool`, `prompt`, `resourceTemplate` or `server` (the server's identity). */
     readonly kind: string;
     readonly names?: readonly string[];
@@ -106,6 +106,8 @@ export interface AuditRecord {
     readonly oldHash?: string;
     readonly newHash?: string;
     readonly diff?: string;
+    /** Definition scanner findings as `severity rule path`. */
+    readonly findings?: readonly string[];
   };
   /** Admin API records: the approval, elevation or pin change acted on (id, and for elevations the role and owner). */
   target?: {

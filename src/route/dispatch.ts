@@ -250,6 +250,7 @@ async function gather(
               complete,
               lastPage: complete,
               connection: (await session.lease(server)).upstream,
+              toClient: true,
             });
       const items: Record<string, unknown>[] = [];
       for (const it of reviewed) {

@@ -57,7 +57,7 @@ export function identityOf(up: Upstreams, session: ClientSession, server: string
   };
 }
 
-/** What each session was last shown, per server and kind: sorted `name hash` lines. */
+/** What each session's client was last shown, per server and kind: sorted `name hash` lines. */
 const shown = new WeakMap<ClientSession, Map<string, string>>();
 
 function signature(kind: DefinitionKind, items: readonly Record<string, unknown>[]): string {
@@ -67,7 +67,10 @@ function signature(kind: DefinitionKind, items: readonly Record<string, unknown>
     .join('\n');
 }
 
-/** Reviews one server's items of one kind for a session; returns what the client may see. */
+/**
+ * Reviews one server's items of one kind for a session; returns what the client may see.
+ * `toClient`: the result goes to the client as a complete list (remembered for list_changed).
+ */
 export function reviewItems(
   integrity: Integrity,
   up: Upstreams,
@@ -75,13 +78,14 @@ export function reviewItems(
   server: string,
   kind: DefinitionKind,
   items: readonly Record<string, unknown>[],
-  listing: { complete: boolean; lastPage: boolean; connection: object },
+  listing: { complete: boolean; lastPage: boolean; connection: object; toClient: boolean },
 ): Record<string, unknown>[] {
   const kept = integrity.review(server, kind, items, {
     ...listing,
     identity: identityOf(up, session, server),
+    principal: session.principal.key,
   });
-  if (listing.complete) {
+  if (listing.complete && listing.toClient) {
     let m = shown.get(session);
     if (m === undefined) {
       m = new Map<string, string>();
@@ -118,6 +122,7 @@ export async function reviewListResponse(
     complete: lastPage && params?.cursor === undefined,
     lastPage,
     connection: lease.upstream,
+    toClient: true,
   });
   return { ...res, result: { ...res.result, [listed.key]: kept } };
 }
@@ -162,7 +167,8 @@ export async function listAll(
 /**
  * Refuses (ERR_INTEGRITY_UNAPPROVED) a call or get of a definition that is not approved in the
  * version this session's connection offers; a connection that has not listed the kind is listed
- * first, so a definition the client never listed is checked all the same.
+ * first, so a definition the client never listed is checked all the same. A tool the server does
+ * not list at all is left to input validation when that is on (it refuses such calls itself).
  */
 export async function ensureApproved(
   up: Upstreams,
@@ -183,6 +189,7 @@ export async function ensureApproved(
       complete,
       lastPage: complete,
       connection: lease.upstream,
+      toClient: false,
     });
     v = integrity.verdict(server, kind, name, lease.upstream);
   }
@@ -194,13 +201,18 @@ export async function ensureApproved(
         data: { server, kind, name: name.slice(0, 128), reason: 'unlisted' },
       },
     );
-  if (v !== 'allowed') throw v;
+  if (v === 'allowed') return;
+  // A tool the server does not list at all has no definition to pin: with input validation on,
+  // validation refuses it (an isError result naming the missing tool) before anything is sent.
+  if (kind === 'tool' && v.data?.reason === 'unlisted' && up.validation.input) return;
+  throw v;
 }
 
 /**
  * After an upstream's list_changed: forgets what the connection listed, lists again, reviews it
- * (recording pending changes), and resolves true when what this session may see of that kind
- * changed (or when it cannot tell), so the client is told only then.
+ * (recording pending changes), and resolves true when the client should be told: what it was
+ * shown of that kind changed, or it was shown no complete list yet, or the notification is
+ * `resources/list_changed` (it covers resources too, which are not pinned).
  */
 export async function recheck(
   up: Upstreams,
@@ -215,11 +227,16 @@ export async function recheck(
   const before = shown.get(session)?.get(`${server}\n${kind}`);
   const { items, complete } = await listAll(up, server, lease, kind);
   if (kind === 'tool') session.toolSchemas.learn(server, items, complete);
-  reviewItems(integrity, up, session, server, kind, items, {
+  const kept = reviewItems(integrity, up, session, server, kind, items, {
     complete,
     lastPage: complete,
     connection: lease.upstream,
+    toClient: false,
   });
-  const after = shown.get(session)?.get(`${server}\n${kind}`);
-  return before === undefined || after === undefined || before !== after;
+  if (before === undefined || !complete) return true;
+  const after = signature(kind, kept);
+  if (after === before) return kind === 'resourceTemplate';
+  // The client is told and will list again; until then this is what it is about to see.
+  shown.get(session)?.set(`${server}\n${kind}`, after);
+  return true;
 }

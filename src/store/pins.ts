@@ -82,8 +82,11 @@ export interface PinStore {
   setBaseline(server: string, kind: PinKind): void;
   /** The open (pending) change of one definition. */
   pendingFor(server: string, kind: PinKind, name: string): PinChange | undefined;
-  /** True when a reviewer rejected this exact version of the definition. */
-  isRejected(server: string, kind: PinKind, name: string, hash: string | undefined): boolean;
+  /**
+   * The rejected change of this exact version of the definition (`hash` undefined: a rejected
+   * removal), when a reviewer or the definition scanner (`decidedBy: scanner`) rejected it.
+   */
+  rejection(server: string, kind: PinKind, name: string, hash: string | undefined): PinChange | undefined;
   /** Records a pending change; an older pending change of the same definition becomes superseded. */
   addChange(c: NewChange): PinChange;
   /** One change by id. */
@@ -128,8 +131,8 @@ export function memoryPinStore(): PinStore {
     setBaseline: (s, k) => void baselines.add(`${s}\n${k}`),
     pendingFor: (s, k, n) =>
       changes.find((c) => c.status === 'pending' && c.server === s && c.kind === k && c.name === n),
-    isRejected: (s, k, n, h) =>
-      changes.some(
+    rejection: (s, k, n, h) =>
+      changes.find(
         (c) => c.status === 'rejected' && c.server === s && c.kind === k && c.name === n && c.newHash === h,
       ),
     addChange(c) {
@@ -289,11 +292,11 @@ export function sqlitePinStore(file: string): PinStore {
     pending: db.prepare<[string, string, string], ChangeRow>(
       "SELECT * FROM changes WHERE server = ? AND kind = ? AND name = ? AND status = 'pending' ORDER BY seq DESC LIMIT 1",
     ),
-    rejected: db.prepare<[string, string, string, string], { n: number }>(
-      "SELECT 1 AS n FROM changes WHERE server = ? AND kind = ? AND name = ? AND status = 'rejected' AND new_hash = ? LIMIT 1",
+    rejected: db.prepare<[string, string, string, string], ChangeRow>(
+      "SELECT * FROM changes WHERE server = ? AND kind = ? AND name = ? AND status = 'rejected' AND new_hash = ? LIMIT 1",
     ),
-    rejectedRemoval: db.prepare<[string, string, string], { n: number }>(
-      "SELECT 1 AS n FROM changes WHERE server = ? AND kind = ? AND name = ? AND status = 'rejected' AND new_hash IS NULL LIMIT 1",
+    rejectedRemoval: db.prepare<[string, string, string], ChangeRow>(
+      "SELECT * FROM changes WHERE server = ? AND kind = ? AND name = ? AND status = 'rejected' AND new_hash IS NULL LIMIT 1",
     ),
     insertChange: db.prepare(
       `INSERT INTO changes (id, seq, server, kind, name, change, old_hash, new_hash, old_canonical,
@@ -321,8 +324,10 @@ export function sqlitePinStore(file: string): PinStore {
       const r = q.pending.get(s, k, n);
       return r === undefined ? undefined : changeOf(r);
     },
-    isRejected: (s, k, n, h) =>
-      (h === undefined ? q.rejectedRemoval.get(s, k, n) : q.rejected.get(s, k, n, h)) !== undefined,
+    rejection(s, k, n, h) {
+      const r = h === undefined ? q.rejectedRemoval.get(s, k, n) : q.rejected.get(s, k, n, h);
+      return r === undefined ? undefined : changeOf(r);
+    },
     addChange: db.transaction((c: NewChange): PinChange => {
       const now = new Date().toISOString();
       const open = store.pendingFor(c.server, c.kind, c.name);

@@ -188,6 +188,8 @@ describe('validation off', () => {
   it('validation.input/output false forwards as before', async () => {
     const off = await startTestWarden({
       validation: { input: false, output: false },
+      // Pinning lists tools on demand too; off here, so only validation's own listing is measured.
+      integrity: { pinning: 'off' },
       servers: { sch: stdio('off') },
     });
     try {

@@ -9,6 +9,8 @@
  * an approved hash. Synchronous: the store is in memory or SQLite.
  */
 import { WardenError } from '../../core/errors.js';
+import { worst } from '../../detect/types.js';
+import type { Finding, Severity } from '../../detect/types.js';
 import type { PinChange, PinKind, PinStore } from '../../store/pins.js';
 import { canonicalDefinition, lineDiff, prettyCanonical } from './canonical.js';
 import { canonicalIdentity } from './identity.js';
@@ -23,6 +25,32 @@ export type DefinitionKind = 'tool' | 'prompt' | 'resourceTemplate';
 /** How definitions are pinned (config `integrity.pinning`). */
 export type PinningMode = 'tofu' | 'lock' | 'off';
 
+/**
+ * What the definition scanner's worst finding makes Warden do with a new or changed definition:
+ * `refuse` (never served, calls refused), `hold` (pending until approved, even on first use),
+ * `warn` (served where pinning allows, audited), `none`.
+ */
+export type ScanAction = 'refuse' | 'hold' | 'warn' | 'none';
+
+/** The definition scanner (src/detect/definitions.ts `scanDefinition`). */
+export type DefinitionScanner = (
+  def: Readonly<Record<string, unknown>>,
+  context: {
+    kind: DefinitionKind;
+    server?: string;
+    otherTools?: readonly string[];
+    otherServers?: readonly string[];
+  },
+) => Finding[];
+
+/** A finding as stored with a change and shown to reviewers (evidence is already masked). */
+export interface StoredFinding {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly path?: string;
+  readonly evidence: string;
+}
+
 /** What the gateway is told happened, for the audit log. */
 export type IntegrityEvent =
   | {
@@ -31,8 +59,20 @@ export type IntegrityEvent =
       readonly kind: PinKind;
       /** Names pinned on first use. */
       readonly names: readonly string[];
+      /** The principal whose listing it was. */
+      readonly principal: string | undefined;
     }
-  | { readonly event: 'change'; readonly change: PinChange };
+  | { readonly event: 'change'; readonly change: PinChange; readonly principal: string | undefined }
+  | {
+      /** A new definition served with findings whose action is `warn`. */
+      readonly event: 'scan';
+      readonly server: string;
+      readonly kind: DefinitionKind;
+      readonly name: string;
+      readonly hash: string;
+      readonly findings: readonly StoredFinding[];
+      readonly principal: string | undefined;
+    };
 
 /** Options of the integrity engine. */
 export interface IntegrityOptions {
@@ -42,6 +82,12 @@ export interface IntegrityOptions {
   readonly onEvent?: (e: IntegrityEvent) => void;
   /** The clock, for tests. */
   readonly now?: () => Date;
+  /** Scans new and changed definitions; unset: no scanning. */
+  readonly scan?: DefinitionScanner;
+  /** Action per worst finding severity (default critical refuse, high hold, medium warn, low none). */
+  readonly actions?: Readonly<Record<Severity, ScanAction>>;
+  /** Every configured server name (scanner context: references to other servers). */
+  readonly servers?: readonly string[];
 }
 
 /** Facts of one listing Warden reviews. */
@@ -53,10 +99,12 @@ export interface ListingFacts {
   readonly identity: IdentityFacts;
   /** The upstream connection the list came from (what it listed is remembered per connection). */
   readonly connection: object;
+  /** The principal whose request made Warden list (for the audit record). */
+  readonly principal?: string;
 }
 
 /** Why a call was refused. */
-export type RefusalReason = 'pending' | 'rejected' | 'identity' | 'unlisted';
+export type RefusalReason = 'pending' | 'rejected' | 'identity' | 'unlisted' | 'scanner';
 
 /** The integrity engine the route layer calls. */
 export interface Integrity {
@@ -123,21 +171,73 @@ export function unapproved(
     rejected: 'is offered in a version a reviewer rejected',
     identity: `is served by a server whose identity (command, version, URL or TLS key) changed; a reviewer can see it with ${review}`,
     unlisted: 'is not among the definitions the server lists',
+    scanner: `was refused by the definition scanner (${review})`,
   };
-  return new WardenError('ERR_INTEGRITY_UNAPPROVED', `${what} ${why[reason]}`, {
-    data: {
-      server,
-      kind,
-      name: name.slice(0, 128),
-      reason,
-      ...(change !== undefined ? { change: change.id } : {}),
+  return new WardenError(
+    reason === 'scanner' ? 'ERR_INTEGRITY_REFUSED' : 'ERR_INTEGRITY_UNAPPROVED',
+    `${what} ${why[reason]}`,
+    {
+      data: {
+        server,
+        kind,
+        name: name.slice(0, 128),
+        reason,
+        ...(change !== undefined ? { change: change.id } : {}),
+      },
     },
-  });
+  );
 }
+
+/** Default scanner actions per severity. */
+export const DEFAULT_SCAN_ACTIONS: Readonly<Record<Severity, ScanAction>> = {
+  critical: 'refuse',
+  high: 'hold',
+  medium: 'warn',
+  low: 'none',
+};
+
+/** Most scan results remembered (by server and hash), so a re-listing is not scanned again. */
+const SCAN_CACHE = 4096;
 
 /** Builds the integrity engine. */
 export function createIntegrity(opts: IntegrityOptions): Integrity {
   const { store, mode } = opts;
+  const actions = opts.actions ?? DEFAULT_SCAN_ACTIONS;
+  const scanned = new Map<string, { action: ScanAction; findings: StoredFinding[] }>();
+
+  /** Scans a new or changed definition (cached by server and hash) and maps its worst finding to an action. */
+  function scanOf(
+    server: string,
+    kind: DefinitionKind,
+    item: Readonly<Record<string, unknown>>,
+    hash: string,
+    otherTools: () => readonly string[],
+  ): { action: ScanAction; findings: StoredFinding[] } {
+    if (opts.scan === undefined) return { action: 'none', findings: [] };
+    const key = `${server}\n${hash}`;
+    const hit = scanned.get(key);
+    if (hit !== undefined) return hit;
+    const found = opts.scan(item, {
+      kind,
+      server,
+      otherTools: otherTools(),
+      otherServers: (opts.servers ?? []).filter((s) => s !== server),
+    });
+    const w = worst(found);
+    const r = {
+      action: w === undefined ? 'none' : actions[w],
+      findings: found.map((f) => ({
+        rule: f.rule,
+        severity: f.severity,
+        ...(f.path !== undefined ? { path: f.path } : {}),
+        evidence: f.evidence,
+      })),
+    } as const;
+    if (scanned.size >= SCAN_CACHE) scanned.clear();
+    const out = { action: r.action, findings: [...r.findings] };
+    scanned.set(key, out);
+    return out;
+  }
   const now = opts.now ?? ((): Date => new Date());
   const views = new WeakMap<object, ConnectionView>();
   const emit = (e: IntegrityEvent): void => opts.onEvent?.(e);
@@ -153,17 +253,35 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
 
   /** Records a pending change unless the same one is already open. */
   function propose(
+    principal: string | undefined,
     c: Omit<PinChange, 'id' | 'status' | 'detectedAt' | 'decidedBy' | 'decidedAt' | 'diff' | 'findings'>,
+    findings: readonly StoredFinding[] = [],
+    refusedByScanner = false,
   ): void {
     const open = store.pendingFor(c.server, c.kind, c.name);
-    if (open !== undefined && open.newHash === c.newHash && open.change === c.change) return;
+    if (!refusedByScanner && open !== undefined && open.newHash === c.newHash && open.change === c.change)
+      return;
     const before = c.oldCanonical === undefined ? '' : prettyCanonical(c.oldCanonical);
     const after = c.newCanonical === undefined ? '' : prettyCanonical(c.newCanonical);
-    emit({ event: 'change', change: store.addChange({ ...c, diff: lineDiff(before, after), findings: [] }) });
+    let change = store.addChange({
+      ...c,
+      diff: lineDiff(before, after),
+      findings: findings.map((f) => ({ ...f })),
+    });
+    if (refusedByScanner) {
+      // Refused outright: recorded for the reviewer, never pending, never served.
+      store.setStatus(change.id, 'rejected', 'scanner', now().toISOString());
+      change = store.change(change.id) ?? change;
+    }
+    emit({ event: 'change', change, principal });
   }
 
   /** True when the server's identity is approved; otherwise records it as pending (or pins it under tofu). */
-  function identityApproved(server: string, facts: IdentityFacts): { ok: boolean; hash: string } {
+  function identityApproved(
+    server: string,
+    facts: IdentityFacts,
+    principal: string | undefined,
+  ): { ok: boolean; hash: string } {
     const id = canonicalIdentity(facts);
     const pin = store.get(server, 'server', '');
     if (pin?.hash === id.hash) return { ok: true, hash: id.hash };
@@ -179,11 +297,11 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
         approvedAt: now().toISOString(),
       });
       store.setBaseline(server, 'server');
-      emit({ event: 'pinned', server, kind: 'server', names: [''] });
+      emit({ event: 'pinned', server, kind: 'server', names: [''], principal });
       return { ok: true, hash: id.hash };
     }
-    if (!store.isRejected(server, 'server', '', id.hash))
-      propose({
+    if (store.rejection(server, 'server', '', id.hash) === undefined)
+      propose(principal, {
         server,
         kind: 'server',
         name: '',
@@ -203,20 +321,49 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
     review(server, kind, items, facts) {
       if (mode === 'off') return [...items];
       const view = viewOf(facts.connection);
-      const identity = identityApproved(server, facts.identity);
+      const who = facts.principal;
+      const identity = identityApproved(server, facts.identity, who);
       const firstUse = mode === 'tofu' && !store.hasBaseline(server, kind);
       const kept: Record<string, unknown>[] = [];
       const pinnedNow: string[] = [];
       const listed = new Set<string>();
+      let others: readonly string[] | undefined;
+      const otherTools = (): readonly string[] =>
+        (others ??= store
+          .list()
+          .filter((p) => p.kind === 'tool' && p.server !== server)
+          .map((p) => p.name));
       for (const item of items) {
         const name = pinName(kind, item);
         if (name === undefined || listed.has(name)) continue; // nameless or duplicate: never served
         listed.add(name);
         const c = canonicalDefinition(item);
         view.seen.set(`${kind}\n${name}`, { hash: c.hash, identityHash: identity.hash });
-        let pin = store.get(server, kind, name);
-        if (pin === undefined && firstUse) {
-          pin = {
+        const pin = store.get(server, kind, name);
+        if (pin?.hash !== c.hash) {
+          // New or changed: rejected versions stay out; the scanner sees the rest before anything
+          // is pinned or proposed.
+          if (store.rejection(server, kind, name, c.hash) !== undefined) continue;
+          const scan = scanOf(server, kind, item, c.hash, otherTools);
+          const change = {
+            server,
+            kind,
+            name,
+            change: pin === undefined ? ('added' as const) : ('changed' as const),
+            oldHash: pin?.hash,
+            newHash: c.hash,
+            oldCanonical: pin?.canonical,
+            newCanonical: c.json,
+          };
+          if (scan.action === 'refuse') {
+            propose(who, change, scan.findings, true);
+            continue;
+          }
+          if (pin !== undefined || !firstUse || scan.action === 'hold') {
+            propose(who, change, scan.findings);
+            continue;
+          }
+          store.put({
             server,
             kind,
             name,
@@ -225,27 +372,22 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
             source: 'tofu',
             approvedBy: 'tofu',
             approvedAt: now().toISOString(),
-          };
-          store.put(pin);
+          });
           pinnedNow.push(name);
+          if (scan.action === 'warn')
+            emit({
+              event: 'scan',
+              server,
+              kind,
+              name,
+              hash: c.hash,
+              findings: scan.findings,
+              principal: who,
+            });
         }
-        if (pin?.hash === c.hash) {
-          if (identity.ok) kept.push(item);
-          continue;
-        }
-        if (store.isRejected(server, kind, name, c.hash)) continue;
-        propose({
-          server,
-          kind,
-          name,
-          change: pin === undefined ? 'added' : 'changed',
-          oldHash: pin?.hash,
-          newHash: c.hash,
-          oldCanonical: pin?.canonical,
-          newCanonical: c.json,
-        });
+        if (identity.ok) kept.push(item);
       }
-      if (pinnedNow.length > 0) emit({ event: 'pinned', server, kind, names: pinnedNow });
+      if (pinnedNow.length > 0) emit({ event: 'pinned', server, kind, names: pinnedNow, principal: who });
       if (facts.lastPage && mode === 'tofu') store.setBaseline(server, kind);
       if (facts.complete) {
         view.complete.add(kind);
@@ -254,8 +396,8 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
           if (k.startsWith(`${kind}\n`) && !listed.has(k.slice(kind.length + 1))) view.seen.delete(k);
         for (const pin of store.list(server)) {
           if (pin.kind !== kind || listed.has(pin.name)) continue;
-          if (store.isRejected(server, kind, pin.name, undefined)) continue;
-          propose({
+          if (store.rejection(server, kind, pin.name, undefined) !== undefined) continue;
+          propose(who, {
             server,
             kind,
             name: pin.name,
@@ -281,7 +423,15 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
         return unapproved(server, kind, name, 'identity', store.pendingFor(server, 'server', ''));
       const pin = store.get(server, kind, name);
       if (pin?.hash === seen.hash) return 'allowed';
-      if (store.isRejected(server, kind, name, seen.hash)) return unapproved(server, kind, name, 'rejected');
+      const rejected = store.rejection(server, kind, name, seen.hash);
+      if (rejected !== undefined)
+        return unapproved(
+          server,
+          kind,
+          name,
+          rejected.decidedBy === 'scanner' ? 'scanner' : 'rejected',
+          rejected,
+        );
       return unapproved(server, kind, name, 'pending', store.pendingFor(server, kind, name));
     },
 

@@ -104,6 +104,9 @@ for (const kind of KINDS) {
         // validation refuses) and the exact upstream message sequence (which its listing changes);
         // validation has its own tests in test/integration/schema-validation.test.ts.
         validation: { input: false, output: false },
+        // Pinning also lists tools on demand and refuses unknown ones; it has its own tests in
+        // test/integration/integrity*.test.ts.
+        integrity: { pinning: 'off' },
         servers: {
           modern: up.entry,
           quick: { ...up.entry, timeouts: { requestMs: 600 } },
