@@ -180,6 +180,13 @@ const RULES: readonly Rule[] = (
       severity: 'medium',
       re: /\b(?:follow|execute|obey|carry\s+out)\s+the\s+instructions\s+(?:written\s+|found\s+|contained\s+|given\s+)?in\s+(?:the\s+)?(?:file|files|url|page|document|result|response|output|log)\b/g,
     },
+    // Skipping the user's consent.
+    {
+      rule: 'definition.secrecy',
+      kind: 'poisoning',
+      severity: 'high',
+      re: /\b(?:do\s+not|don'?t|never|no\s+need\s+to|without\s+(?:having\s+)?to)\s+(?:ask|request|wait\s+for|seek)\s+(?:the\s+user\s+|the\s+human\s+)?(?:for\s+)?(?:\w+\s+)?(?:confirmation|permission|approval|consent)\b|\bskip\s+(?:the\s+|any\s+)?(?:user\s+)?(?:confirmation|approval|consent)\b/g,
+    },
     // Manipulated results and borrowed authority: the model is told to mislead or that consent exists.
     {
       rule: 'definition.instruction',
@@ -294,7 +301,7 @@ const RULES: readonly Rule[] = (
 ).map((r) => ({ ...r, re: foldPattern(r.re) }));
 
 const SENSITIVE_PATH =
-  /(?:~?\/?\.ssh\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\.aws\/(?:credentials|config)|\.kube\/config|\.docker\/config\.json|\.git-credentials|\.npmrc|\.netrc|\.pypirc|\.pgpass|\/etc\/(?:passwd|shadow|sudoers)|\.(?:bash|zsh)_history|\.gnupg|wallet\.dat|login\.keychain|claude_desktop_config\.json|\bmcp(?:_config)?\.json|\.cursor\/|\.codeium\/|\.vscode\/mcp|\bseed\s+phrase|\bprivate\s+keys?\b)/g;
+  /(?:~?\/?\.ssh\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\.aws\/(?:credentials|config)|\.kube\/config|\.docker\/config\.json|\.git-credentials|\.npmrc|\.netrc|\.pypirc|\.pgpass|\/etc\/(?:passwd|shadow|sudoers)|\.(?:bash|zsh)_history|\.gnupg|wallet\.dat|login\.keychain|claude_desktop_config\.json|\bmcp(?:_config)?\.json|\.cursor\/|\.codeium\/|\.vscode\/mcp|\bseed\s+phrase|\bprivate\s+keys?\b|\bid[\s-]rsa\b|\bssh\s+(?:private\s+)?keys?\b)/g;
 const ACCESS =
   /\b(?:read|open|cat|load|send|include|pass|paste|upload|copy|attach|print|put|provide|give|share|extract|collect|dump|contents?|text\s+of|needs?|requires?|append|forward|post)\b/;
 const DENIAL =
@@ -359,6 +366,18 @@ export function scanText(s: string, role: TextRole, folded?: Folded): Finding[] 
         rule: 'definition.fishing-parameter',
         kind: 'poisoning',
         severity: sev,
+        start: 0,
+        end: s.length,
+        evidence: evidenceOf(s, 0, s.length),
+      });
+    // A parameter NAMED after a sensitive file or key (`content_from_reading_ssh_id_rsa`) asks for it.
+    const words = n.replace(/_/g, ' ');
+    const named = sensitive({ original: words, text: words, map: undefined });
+    if (named.length > 0 && sev === undefined)
+      out.push({
+        rule: 'definition.sensitive-file',
+        kind: 'poisoning',
+        severity: 'high',
         start: 0,
         end: s.length,
         evidence: evidenceOf(s, 0, s.length),
