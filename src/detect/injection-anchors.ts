@@ -106,6 +106,71 @@ const SPECS: readonly (readonly [number, string])[] = [
       'code block|code section|code segment|code fragment|following snippet|subsequent snippet|' +
       'following excerpt|subsequent excerpt|your algorithm|your codebase|your implementation|your solution|rm rf',
   ],
+  // Sentences telling the assistant what to tell, claim or how to answer (documents only).
+  [
+    FAM.task,
+    '^tell the|^tell all|^tell your|^tell our|^tell any|^tell every|^tell each|^tell users|' +
+      '^tell user|^tell readers|^tell reader|^tell customers|^tell customer|^tell recipients|^tell recipient|^tell visitors|' +
+      '^tell people|^tell everyone|^tell them|^tell clients|^tell subscribers|^inform the|^inform all|^inform your|' +
+      '^inform our|^inform any|^inform every|^inform each|^inform users|^inform user|^inform readers|^inform reader|' +
+      '^inform customers|^inform customer|^inform recipients|^inform recipient|^inform visitors|^inform people|^inform everyone|^inform them|' +
+      '^inform clients|^inform subscribers|^remind the|^remind all|^remind your|^remind our|^remind any|^remind every|' +
+      '^remind each|^remind users|^remind user|^remind readers|^remind reader|^remind customers|^remind customer|^remind recipients|' +
+      '^remind recipient|^remind visitors|^remind people|^remind everyone|^remind them|^remind clients|^remind subscribers|^encourage the|' +
+      '^encourage all|^encourage your|^encourage our|^encourage any|^encourage every|^encourage each|^encourage users|^encourage user|' +
+      '^encourage readers|^encourage reader|^encourage customers|^encourage customer|^encourage recipients|^encourage recipient|^encourage visitors|^encourage people|' +
+      '^encourage everyone|^encourage them|^encourage clients|^encourage subscribers|^ask the|^ask all|^ask your|^ask our|' +
+      '^ask any|^ask every|^ask each|^ask users|^ask user|^ask readers|^ask reader|^ask customers|' +
+      '^ask customer|^ask recipients|^ask recipient|^ask visitors|^ask people|^ask everyone|^ask them|^ask clients|' +
+      '^ask subscribers|^urge the|^urge all|^urge your|^urge our|^urge any|^urge every|^urge each|' +
+      '^urge users|^urge user|^urge readers|^urge reader|^urge customers|^urge customer|^urge recipients|^urge recipient|' +
+      '^urge visitors|^urge people|^urge everyone|^urge them|^urge clients|^urge subscribers|^advise the|^advise all|' +
+      '^advise your|^advise our|^advise any|^advise every|^advise each|^advise users|^advise user|^advise readers|' +
+      '^advise reader|^advise customers|^advise customer|^advise recipients|^advise recipient|^advise visitors|^advise people|^advise everyone|' +
+      '^advise them|^advise clients|^advise subscribers|^warn the|^warn all|^warn your|^warn our|^warn any|' +
+      '^warn every|^warn each|^warn users|^warn user|^warn readers|^warn reader|^warn customers|^warn customer|' +
+      '^warn recipients|^warn recipient|^warn visitors|^warn people|^warn everyone|^warn them|^warn clients|^warn subscribers|' +
+      '^convince the|^convince all|^convince your|^convince our|^convince any|^convince every|^convince each|^convince users|' +
+      '^convince user|^convince readers|^convince reader|^convince customers|^convince customer|^convince recipients|^convince recipient|^convince visitors|' +
+      '^convince people|^convince everyone|^convince them|^convince clients|^convince subscribers|^persuade the|^persuade all|^persuade your|' +
+      '^persuade our|^persuade any|^persuade every|^persuade each|^persuade users|^persuade user|^persuade readers|^persuade reader|' +
+      '^persuade customers|^persuade customer|^persuade recipients|^persuade recipient|^persuade visitors|^persuade people|^persuade everyone|^persuade them|' +
+      '^persuade clients|^persuade subscribers|^notify the|^notify all|^notify your|^notify our|^notify any|^notify every|' +
+      '^notify each|^notify users|^notify user|^notify readers|^notify reader|^notify customers|^notify customer|^notify recipients|' +
+      '^notify recipient|^notify visitors|^notify people|^notify everyone|^notify them|^notify clients|^notify subscribers|^direct the|' +
+      '^direct all|^direct your|^direct our|^direct any|^direct every|^direct each|^direct users|^direct user|' +
+      '^direct readers|^direct reader|^direct customers|^direct customer|^direct recipients|^direct recipient|^direct visitors|^direct people|' +
+      '^direct everyone|^direct them|^direct clients|^direct subscribers|^instruct the|^instruct all|^instruct your|^instruct our|' +
+      '^instruct any|^instruct every|^instruct each|^instruct users|^instruct user|^instruct readers|^instruct reader|^instruct customers|' +
+      '^instruct customer|^instruct recipients|^instruct recipient|^instruct visitors|^instruct people|^instruct everyone|^instruct them|^instruct clients|' +
+      '^instruct subscribers|^invite the|^invite all|^invite your|^invite our|^invite any|^invite every|^invite each|' +
+      '^invite users|^invite user|^invite readers|^invite reader|^invite customers|^invite customer|^invite recipients|^invite recipient|' +
+      '^invite visitors|^invite people|^invite everyone|^invite them|^invite clients|^invite subscribers|^redirect the|^redirect all|' +
+      '^redirect your|^redirect our|^redirect any|^redirect every|^redirect each|^redirect users|^redirect user|^redirect readers|' +
+      '^redirect reader|^redirect customers|^redirect customer|^redirect recipients|^redirect recipient|^redirect visitors|^redirect people|^redirect everyone|' +
+      '^redirect them|^redirect clients|^redirect subscribers|^push the|^push all|^push your|^push our|^push any|' +
+      '^push every|^push each|^push users|^push user|^push readers|^push reader|^push customers|^push customer|' +
+      '^push recipients|^push recipient|^push visitors|^push people|^push everyone|^push them|^push clients|^push subscribers|' +
+      '^nudge the|^nudge all|^nudge your|^nudge our|^nudge any|^nudge every|^nudge each|^nudge users|' +
+      '^nudge user|^nudge readers|^nudge reader|^nudge customers|^nudge customer|^nudge recipients|^nudge recipient|^nudge visitors|' +
+      '^nudge people|^nudge everyone|^nudge them|^nudge clients|^nudge subscribers|^pressure the|^pressure all|^pressure your|' +
+      '^pressure our|^pressure any|^pressure every|^pressure each|^pressure users|^pressure user|^pressure readers|^pressure reader|' +
+      '^pressure customers|^pressure customer|^pressure recipients|^pressure recipient|^pressure visitors|^pressure people|^pressure everyone|^pressure them|' +
+      '^pressure clients|^pressure subscribers|^trick the|^trick all|^trick your|^trick our|^trick any|^trick every|' +
+      '^trick each|^trick users|^trick user|^trick readers|^trick reader|^trick customers|^trick customer|^trick recipients|' +
+      '^trick recipient|^trick visitors|^trick people|^trick everyone|^trick them|^trick clients|^trick subscribers|^lure the|' +
+      '^lure all|^lure your|^lure our|^lure any|^lure every|^lure each|^lure users|^lure user|' +
+      '^lure readers|^lure reader|^lure customers|^lure customer|^lure recipients|^lure recipient|^lure visitors|^lure people|' +
+      '^lure everyone|^lure them|^lure clients|^lure subscribers|^mention that|^state that|^claim that|^assert that|' +
+      '^stress that|^emphasize that|^emphasise that|^point that|^imply that|^insist that|' +
+      '^say that|^respond only|^respond solely|^respond exclusively|^respond always|^respond entirely|^respond in|^respond with|' +
+      '^respond using|^respond like|^reply only|^reply solely|^reply exclusively|^reply always|^reply entirely|^reply in|' +
+      '^reply with|^reply using|^reply like|^answer only|^answer solely|^answer exclusively|^answer always|^answer entirely|' +
+      '^answer in|^answer with|^answer using|^answer like|^write only|^write solely|^write exclusively|^write always|' +
+      '^write entirely|^write in|^write with|^write using|^write like|^speak only|^speak solely|^speak exclusively|' +
+      '^speak always|^speak entirely|^speak in|^speak with|^speak using|^speak like|^talk only|^talk solely|' +
+      '^talk exclusively|^talk always|^talk entirely|^talk in|^talk with|^talk using|^talk like',
+  ],
   [
     FAM.task,
     '^explain ^describe ^translate ^summarize ^summarise ^outline ^elaborate ^compare ^define ^analyze ' +

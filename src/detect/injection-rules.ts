@@ -516,6 +516,14 @@ export const RULES: readonly CueRule[] = [
   {
     id: 'embedded-task',
     family: FAM.task,
+    weight: 0.55,
+    re: rx(
+      `(?:^|[.!?\\n] ?)(?:tell|inform|remind|encourage|ask|urge|advise|warn|convince|persuade|notify|direct|instruct|invite|redirect|push|nudge|pressure|trick|lure)(?: (?:the|all|your|our|any|every|each))? (?:users?|readers?|customers?|recipients?|visitors?|people|everyone|them|clients?|subscribers?|humans?|persons?)(?![a-z])|(?:^|[.!?\\n] ?)(?:mention|state|claim|assert|stress|emphasi[sz]e|point out|imply|insist|say) that(?![a-z])|(?:^|[.!?\\n] ?)(?:respond|reply|answer|write|speak|talk) (?:only |solely |exclusively |always |entirely )?(?:in|with|using|like) (?:a |an |the )?[a-z]`,
+    ),
+  },
+  {
+    id: 'embedded-task',
+    family: FAM.task,
     weight: 0.5,
     re: rx(
       `(?:^|[.!?\\n] ?)(?:explain|describe|translate|summari[sz]e|outline|elaborate on|break down|compare|define|analy[sz]e|discuss|paraphrase|rephrase|rewrite)(?![a-z])`,
