@@ -31,7 +31,7 @@ const SPECS: readonly (readonly [number, string])[] = [
   [
     FAM.role,
     '^you are|^you re|^du bist|^sie sind|their roles|their role|your role|ihren rollen|deiner rolle|' +
-      'in a film|in a movie|in einem film|actors in|schauspieler in',
+      'a film|a movie|einem film|actors in|schauspieler in',
   ],
   // Nouns of instructions are common in manuals: they anchor only in the pairs injection cues use.
   [FAM.override | FAM.leak, 'directive directives irrelevant outdated obsolete'],
@@ -259,6 +259,8 @@ function addItem(fam: number, item: string): void {
   const start = item.startsWith(START);
   const words = (start ? item.slice(1) : item).split(' ');
   const value = start ? fam << START_SHIFT : fam;
+  // An anchor is one word or two; a longer phrase is the rules' business (caught at load by any test).
+  if (words.length > 2) throw new Error(`injection anchor of more than two words: ${item}`);
   const h0 = hashWord(words[0]!);
   if (words.length === 1) {
     put(WORDS, h0, value);
