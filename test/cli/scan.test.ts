@@ -416,7 +416,7 @@ describe('warden scan --connect', () => {
     expect(up.received.length).toBe(before);
   });
 
-  it('lists a real stdio and a real HTTP server and reports the poisoned and shadowing tools', async () => {
+  it('lists a real stdio and a real HTTP server and reports the poisoned and shadowing tools [integrity:poisoning-scan] [integrity:shadowing]', async () => {
     const dir = tempDir();
     const record = path.join(dir, 'record.txt');
     const tools = [
