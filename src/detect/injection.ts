@@ -1,8 +1,8 @@
 /**
  * Prompt-injection detector (local, no network, no model): one linear scan over the text folds
  * characters through a table (case, fullwidth and other compatibility forms, accents, look-alike
- * letters, zero-width characters dropped), hashes each word and looks it up in a small table of
- * anchor words. Only the short windows around anchors (rare in ordinary text) are normalised and
+ * letters, zero-width characters dropped), hashes each word and looks the word, and the pair it
+ * forms with the previous word, up in small tables of anchors. Only the short windows around anchors (rare in ordinary text) are normalised and
  * checked against the phrase rules of the families the anchors woke (`injection-rules.ts`). The
  * score is a noisy-OR over the strongest rule of each family that matched, in [0, 1].
  */
@@ -60,6 +60,8 @@ export function detectInjection(text: string, options?: { kind?: InjectionContex
     const e = Math.min(n, (hits[k + 1] as number) + AFTER);
     const m = hits[k + 2] as number;
     if (ws >= 0 && s <= we && e - ws <= MAX_WINDOW) {
+      // A pair is recorded after the single word that ends it, so starts are only nearly sorted.
+      ws = Math.min(ws, s);
       we = Math.max(we, e);
       wm |= m;
       continue;
