@@ -95,6 +95,8 @@ export interface PinStore {
   changes(status?: ChangeStatus): PinChange[];
   /** Sets a pending change's outcome. */
   setStatus(id: string, status: ChangeStatus, by: string | undefined, at: string): void;
+  /** Runs `fn` as one transaction (SQLite: one commit for all its writes); returns its result. */
+  batch<T>(fn: () => T): T;
   /** Replaces every approved pin with `pins` and marks their kinds as pinned (lock file import). */
   replaceAll(pins: readonly Pin[]): void;
   close(): void;
@@ -157,6 +159,7 @@ export function memoryPinStore(): PinStore {
       const c = changes[i];
       if (c !== undefined) changes[i] = { ...c, status, decidedBy: by, decidedAt: at };
     },
+    batch: (fn) => fn(),
     replaceAll(list) {
       pins.clear();
       for (const p of list) {
@@ -185,6 +188,8 @@ const MIGRATIONS: readonly string[] = [
      diff TEXT NOT NULL, findings TEXT NOT NULL, status TEXT NOT NULL,
      detected_at TEXT NOT NULL, decided_by TEXT, decided_at TEXT);
    CREATE INDEX changes_by_item ON changes (server, kind, name, status);`,
+  // 1 → 2: new changes take MAX(seq) + 1 and lists are ordered by seq; both use this index.
+  `CREATE INDEX changes_by_seq ON changes (seq);`,
 ];
 
 interface PinRow {
@@ -257,6 +262,9 @@ export function sqlitePinStore(file: string): PinStore {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  // WAL with NORMAL sync survives a crash of Warden; a power cut may lose the last commit, which
+  // only means a change is noticed again on the next listing.
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
@@ -355,6 +363,8 @@ export function sqlitePinStore(file: string): PinStore {
     },
     changes: (status) => (status === undefined ? q.changes.all() : q.changesWith.all(status)).map(changeOf),
     setStatus: (id, status, by, at) => void q.setStatus.run(status, by ?? null, at, id),
+    // better-sqlite3 transactions nest as savepoints, so addChange inside a batch is fine.
+    batch: (fn) => db.transaction(fn)(),
     replaceAll: db.transaction((list: readonly Pin[]) => {
       q.clearPins.run();
       const now = new Date().toISOString();

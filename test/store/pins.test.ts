@@ -109,13 +109,33 @@ describe.each(stores)('%s pin store', (_name, make) => {
 });
 
 describe('SQLite file', () => {
+  it('brings a version-1 file forward to the current schema without losing its pins', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'warden-pins-')), 'old.db');
+    const a = sqlitePinStore(file);
+    a.put(pin('a', 'x', '1'));
+    a.close();
+    const db = new Database(file);
+    db.exec('DROP INDEX changes_by_seq');
+    db.pragma('user_version = 1');
+    db.close();
+    const b = sqlitePinStore(file);
+    expect(b.get('a', 'tool', 'x')?.hash).toBe('1');
+    b.close();
+    const check = new Database(file);
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.close();
+  });
+
   it('keeps its schema version in the file, survives reopening, and refuses a newer schema', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'warden-pins-')), 'warden.db');
     const a = sqlitePinStore(file);
     a.put(pin('a', 'x', '1'));
     a.close();
     const db = new Database(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'changes_by_seq'").get(),
+    ).toBeDefined();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.pragma('user_version = 99');
     db.close();

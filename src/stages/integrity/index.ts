@@ -314,102 +314,113 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
     return { ok: false, hash: id.hash };
   }
 
+  /** Reviews one listing (see Integrity.review); runs inside one store transaction. */
+  function reviewListing(
+    server: string,
+    kind: DefinitionKind,
+    items: readonly Record<string, unknown>[],
+    facts: ListingFacts,
+  ): Record<string, unknown>[] {
+    const view = viewOf(facts.connection);
+    const who = facts.principal;
+    const identity = identityApproved(server, facts.identity, who);
+    const firstUse = mode === 'tofu' && !store.hasBaseline(server, kind);
+    const kept: Record<string, unknown>[] = [];
+    const pinnedNow: string[] = [];
+    const listed = new Set<string>();
+    let others: readonly string[] | undefined;
+    const otherTools = (): readonly string[] =>
+      (others ??= store
+        .list()
+        .filter((p) => p.kind === 'tool' && p.server !== server)
+        .map((p) => p.name));
+    for (const item of items) {
+      const name = pinName(kind, item);
+      if (name === undefined || listed.has(name)) continue; // nameless or duplicate: never served
+      listed.add(name);
+      const c = canonicalDefinition(item);
+      view.seen.set(`${kind}\n${name}`, { hash: c.hash, identityHash: identity.hash });
+      const pin = store.get(server, kind, name);
+      if (pin?.hash !== c.hash) {
+        // New or changed: rejected versions stay out; the scanner sees the rest before anything
+        // is pinned or proposed.
+        if (store.rejection(server, kind, name, c.hash) !== undefined) continue;
+        const scan = scanOf(server, kind, item, c.hash, otherTools);
+        const change = {
+          server,
+          kind,
+          name,
+          change: pin === undefined ? ('added' as const) : ('changed' as const),
+          oldHash: pin?.hash,
+          newHash: c.hash,
+          oldCanonical: pin?.canonical,
+          newCanonical: c.json,
+        };
+        if (scan.action === 'refuse') {
+          propose(who, change, scan.findings, true);
+          continue;
+        }
+        if (pin !== undefined || !firstUse || scan.action === 'hold') {
+          propose(who, change, scan.findings);
+          continue;
+        }
+        store.put({
+          server,
+          kind,
+          name,
+          hash: c.hash,
+          canonical: c.json,
+          source: 'tofu',
+          approvedBy: 'tofu',
+          approvedAt: now().toISOString(),
+        });
+        pinnedNow.push(name);
+        if (scan.action === 'warn')
+          emit({
+            event: 'scan',
+            server,
+            kind,
+            name,
+            hash: c.hash,
+            findings: scan.findings,
+            principal: who,
+          });
+      }
+      if (identity.ok) kept.push(item);
+    }
+    if (pinnedNow.length > 0) emit({ event: 'pinned', server, kind, names: pinnedNow, principal: who });
+    if (facts.lastPage && mode === 'tofu') store.setBaseline(server, kind);
+    if (facts.complete) {
+      view.complete.add(kind);
+      // A listing replaces what the connection listed before: names it no longer offers are gone.
+      for (const k of [...view.seen.keys()])
+        if (k.startsWith(`${kind}\n`) && !listed.has(k.slice(kind.length + 1))) view.seen.delete(k);
+      for (const pin of store.list(server)) {
+        if (pin.kind !== kind || listed.has(pin.name)) continue;
+        if (store.rejection(server, kind, pin.name, undefined) !== undefined) continue;
+        propose(who, {
+          server,
+          kind,
+          name: pin.name,
+          change: 'removed',
+          oldHash: pin.hash,
+          newHash: undefined,
+          oldCanonical: pin.canonical,
+          newCanonical: undefined,
+        });
+      }
+    }
+    return kept;
+  }
+
   return {
     mode,
     store,
 
     review(server, kind, items, facts) {
       if (mode === 'off') return [...items];
-      const view = viewOf(facts.connection);
-      const who = facts.principal;
-      const identity = identityApproved(server, facts.identity, who);
-      const firstUse = mode === 'tofu' && !store.hasBaseline(server, kind);
-      const kept: Record<string, unknown>[] = [];
-      const pinnedNow: string[] = [];
-      const listed = new Set<string>();
-      let others: readonly string[] | undefined;
-      const otherTools = (): readonly string[] =>
-        (others ??= store
-          .list()
-          .filter((p) => p.kind === 'tool' && p.server !== server)
-          .map((p) => p.name));
-      for (const item of items) {
-        const name = pinName(kind, item);
-        if (name === undefined || listed.has(name)) continue; // nameless or duplicate: never served
-        listed.add(name);
-        const c = canonicalDefinition(item);
-        view.seen.set(`${kind}\n${name}`, { hash: c.hash, identityHash: identity.hash });
-        const pin = store.get(server, kind, name);
-        if (pin?.hash !== c.hash) {
-          // New or changed: rejected versions stay out; the scanner sees the rest before anything
-          // is pinned or proposed.
-          if (store.rejection(server, kind, name, c.hash) !== undefined) continue;
-          const scan = scanOf(server, kind, item, c.hash, otherTools);
-          const change = {
-            server,
-            kind,
-            name,
-            change: pin === undefined ? ('added' as const) : ('changed' as const),
-            oldHash: pin?.hash,
-            newHash: c.hash,
-            oldCanonical: pin?.canonical,
-            newCanonical: c.json,
-          };
-          if (scan.action === 'refuse') {
-            propose(who, change, scan.findings, true);
-            continue;
-          }
-          if (pin !== undefined || !firstUse || scan.action === 'hold') {
-            propose(who, change, scan.findings);
-            continue;
-          }
-          store.put({
-            server,
-            kind,
-            name,
-            hash: c.hash,
-            canonical: c.json,
-            source: 'tofu',
-            approvedBy: 'tofu',
-            approvedAt: now().toISOString(),
-          });
-          pinnedNow.push(name);
-          if (scan.action === 'warn')
-            emit({
-              event: 'scan',
-              server,
-              kind,
-              name,
-              hash: c.hash,
-              findings: scan.findings,
-              principal: who,
-            });
-        }
-        if (identity.ok) kept.push(item);
-      }
-      if (pinnedNow.length > 0) emit({ event: 'pinned', server, kind, names: pinnedNow, principal: who });
-      if (facts.lastPage && mode === 'tofu') store.setBaseline(server, kind);
-      if (facts.complete) {
-        view.complete.add(kind);
-        // A listing replaces what the connection listed before: names it no longer offers are gone.
-        for (const k of [...view.seen.keys()])
-          if (k.startsWith(`${kind}\n`) && !listed.has(k.slice(kind.length + 1))) view.seen.delete(k);
-        for (const pin of store.list(server)) {
-          if (pin.kind !== kind || listed.has(pin.name)) continue;
-          if (store.rejection(server, kind, pin.name, undefined) !== undefined) continue;
-          propose(who, {
-            server,
-            kind,
-            name: pin.name,
-            change: 'removed',
-            oldHash: pin.hash,
-            newHash: undefined,
-            oldCanonical: pin.canonical,
-            newCanonical: undefined,
-          });
-        }
-      }
-      return kept;
+      // One transaction per listing: first-use pins and proposed changes commit together.
+      return store.batch(() => reviewListing(server, kind, items, facts));
     },
 
     verdict(server, kind, name, connection) {
