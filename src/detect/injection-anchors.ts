@@ -106,6 +106,60 @@ const SPECS: readonly (readonly [number, string])[] = [
       'code block|code section|code segment|code fragment|following snippet|subsequent snippet|' +
       'following excerpt|subsequent excerpt|your algorithm|your codebase|your implementation|your solution|rm rf',
   ],
+  // Sentences reshaping the assistant's answer or its letters (documents only).
+  [
+    FAM.task,
+    '^render your|^write your|^format your|^provide your|^deliver your|^present your|^compose your|^phrase your|' +
+      '^structure your|^craft your|^end your|^begin your|^start your|^finish your|^sign your|^conclude your|' +
+      '^encode your|^encrypt your|^translate your|^rewrite your|^reformat your|^style your|^express your|^spell your|' +
+      '^capitalize your|^capitalise your|^type your|^output your|^reverse your|^replace all|^replace every|^replace each|' +
+      '^replace the|^replace any|^replace some|^replace vowels|^replace vowel|^replace consonants|^replace letters|^replace letter|' +
+      '^replace characters|^replace words|^replace spaces|^replace punctuation|^replace nouns|^replace verbs|^replace numbers|^replace digits|' +
+      '^swap all|^swap every|^swap each|^swap the|^swap any|^swap some|^swap vowels|^swap vowel|' +
+      '^swap consonants|^swap letters|^swap letter|^swap characters|^swap words|^swap spaces|^swap punctuation|^swap nouns|' +
+      '^swap verbs|^swap numbers|^swap digits|^substitute all|^substitute every|^substitute each|^substitute the|^substitute any|' +
+      '^substitute some|^substitute vowels|^substitute vowel|^substitute consonants|^substitute letters|^substitute letter|^substitute characters|^substitute words|' +
+      '^substitute spaces|^substitute punctuation|^substitute nouns|^substitute verbs|^substitute numbers|^substitute digits|^convert all|^convert every|' +
+      '^convert each|^convert the|^convert any|^convert some|^convert vowels|^convert vowel|^convert consonants|^convert letters|' +
+      '^convert letter|^convert characters|^convert words|^convert spaces|^convert punctuation|^convert nouns|^convert verbs|^convert numbers|' +
+      '^convert digits|^change all|^change every|^change each|^change the|^change any|^change some|^change vowels|' +
+      '^change vowel|^change consonants|^change letters|^change letter|^change characters|^change words|^change spaces|^change punctuation|' +
+      '^change nouns|^change verbs|^change numbers|^change digits|^reverse all|^reverse every|^reverse each|^reverse the|' +
+      '^reverse any|^reverse some|^reverse vowels|^reverse vowel|^reverse consonants|^reverse letters|^reverse letter|^reverse characters|' +
+      '^reverse words|^reverse spaces|^reverse punctuation|^reverse nouns|^reverse verbs|^reverse numbers|^reverse digits|^shuffle all|' +
+      '^shuffle every|^shuffle each|^shuffle the|^shuffle any|^shuffle some|^shuffle vowels|^shuffle vowel|^shuffle consonants|' +
+      '^shuffle letters|^shuffle letter|^shuffle characters|^shuffle words|^shuffle spaces|^shuffle punctuation|^shuffle nouns|^shuffle verbs|' +
+      '^shuffle numbers|^shuffle digits|^scramble all|^scramble every|^scramble each|^scramble the|^scramble any|^scramble some|' +
+      '^scramble vowels|^scramble vowel|^scramble consonants|^scramble letters|^scramble letter|^scramble characters|^scramble words|^scramble spaces|' +
+      '^scramble punctuation|^scramble nouns|^scramble verbs|^scramble numbers|^scramble digits|^remove all|^remove every|^remove each|' +
+      '^remove the|^remove any|^remove some|^remove vowels|^remove vowel|^remove consonants|^remove letters|^remove letter|' +
+      '^remove characters|^remove words|^remove spaces|^remove punctuation|^remove nouns|^remove verbs|^remove numbers|^remove digits|' +
+      '^drop all|^drop every|^drop each|^drop the|^drop any|^drop some|^drop vowels|^drop vowel|' +
+      '^drop consonants|^drop letters|^drop letter|^drop characters|^drop words|^drop spaces|^drop punctuation|^drop nouns|' +
+      '^drop verbs|^drop numbers|^drop digits|^omit all|^omit every|^omit each|^omit the|^omit any|' +
+      '^omit some|^omit vowels|^omit vowel|^omit consonants|^omit letters|^omit letter|^omit characters|^omit words|' +
+      '^omit spaces|^omit punctuation|^omit nouns|^omit verbs|^omit numbers|^omit digits|^capitalize all|^capitalize every|' +
+      '^capitalize each|^capitalize the|^capitalize any|^capitalize some|^capitalize vowels|^capitalize vowel|^capitalize consonants|^capitalize letters|' +
+      '^capitalize letter|^capitalize characters|^capitalize words|^capitalize spaces|^capitalize punctuation|^capitalize nouns|^capitalize verbs|^capitalize numbers|' +
+      '^capitalize digits|^capitalise all|^capitalise every|^capitalise each|^capitalise the|^capitalise any|^capitalise some|^capitalise vowels|' +
+      '^capitalise vowel|^capitalise consonants|^capitalise letters|^capitalise letter|^capitalise characters|^capitalise words|^capitalise spaces|^capitalise punctuation|' +
+      '^capitalise nouns|^capitalise verbs|^capitalise numbers|^capitalise digits|^uppercase all|^uppercase every|^uppercase each|^uppercase the|' +
+      '^uppercase any|^uppercase some|^uppercase vowels|^uppercase vowel|^uppercase consonants|^uppercase letters|^uppercase letter|^uppercase characters|' +
+      '^uppercase words|^uppercase spaces|^uppercase punctuation|^uppercase nouns|^uppercase verbs|^uppercase numbers|^uppercase digits|^lowercase all|' +
+      '^lowercase every|^lowercase each|^lowercase the|^lowercase any|^lowercase some|^lowercase vowels|^lowercase vowel|^lowercase consonants|' +
+      '^lowercase letters|^lowercase letter|^lowercase characters|^lowercase words|^lowercase spaces|^lowercase punctuation|^lowercase nouns|^lowercase verbs|' +
+      '^lowercase numbers|^lowercase digits|^encode all|^encode every|^encode each|^encode the|^encode any|^encode some|' +
+      '^encode vowels|^encode vowel|^encode consonants|^encode letters|^encode letter|^encode characters|^encode words|^encode spaces|' +
+      '^encode punctuation|^encode nouns|^encode verbs|^encode numbers|^encode digits|^encrypt all|^encrypt every|^encrypt each|' +
+      '^encrypt the|^encrypt any|^encrypt some|^encrypt vowels|^encrypt vowel|^encrypt consonants|^encrypt letters|^encrypt letter|' +
+      '^encrypt characters|^encrypt words|^encrypt spaces|^encrypt punctuation|^encrypt nouns|^encrypt verbs|^encrypt numbers|^encrypt digits|' +
+      '^jumble all|^jumble every|^jumble each|^jumble the|^jumble any|^jumble some|^jumble vowels|^jumble vowel|' +
+      '^jumble consonants|^jumble letters|^jumble letter|^jumble characters|^jumble words|^jumble spaces|^jumble punctuation|^jumble nouns|' +
+      '^jumble verbs|^jumble numbers|^jumble digits|^rearrange all|^rearrange every|^rearrange each|^rearrange the|^rearrange any|' +
+      '^rearrange some|^rearrange vowels|^rearrange vowel|^rearrange consonants|^rearrange letters|^rearrange letter|^rearrange characters|^rearrange words|' +
+      '^rearrange spaces|^rearrange punctuation|^rearrange nouns|^rearrange verbs|^rearrange numbers|^rearrange digits|^provide the|^give the|' +
+      '^list the|^name the',
+  ],
   // Sentences telling the assistant what to tell, claim or how to answer (documents only).
   [
     FAM.task,

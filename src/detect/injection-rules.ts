@@ -514,6 +514,14 @@ export const RULES: readonly CueRule[] = [
 
   // A task given to the assistant inside a document (question or imperative opening a sentence).
   {
+    id: 'response-tamper',
+    family: FAM.task,
+    weight: 0.55,
+    re: rx(
+      `(?:^|[.!?\\n] ?)(?:render|write|format|provide|deliver|present|compose|phrase|structure|craft|end|begin|start|finish|sign|conclude|encode|encrypt|translate|rewrite|reformat|style|express|spell|capitali[sz]e|type|output|reverse) your (?:message|messages|text|words|writing|reply|response|answer|output|sentences?|explanation|summary)(?![a-z])|(?:^|[.!?\\n] ?)(?:replace|swap|substitute|convert|change|reverse|shuffle|scramble|remove|drop|omit|capitali[sz]e|uppercase|lowercase|encode|encrypt|jumble|rearrange)(?: (?:all|every|each|the|any|some))?(?: (?:first|second|third|fourth|fifth|other|last))? (?:vowels?|consonants?|letters?|characters?|words?|spaces?|punctuation|nouns?|verbs?|adjectives?|numbers?|digits?)(?![a-z])`,
+    ),
+  },
+  {
     id: 'embedded-task',
     family: FAM.task,
     weight: 0.55,
@@ -534,7 +542,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.task,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:write|create|generate|provide|give|compose|draft|develop|list|suggest|recommend|name|produce|craft|tell|show)(?: me| us)?(?: with)? (?:an?|some|one|two|three|four|five|ten|several|\\d+|the (?:main|key|best|top|primary|history|difference|plot|process|steps?))(?![a-z])`,
+      `(?:^|[.!?\\n] ?)(?:write|create|generate|provide|give|compose|draft|develop|list|suggest|recommend|name|produce|craft|tell|show)(?: me| us)?(?: with)? (?:an?|some|one|two|three|four|five|ten|several|\\d+|the (?:main|key|best|top|primary|history|difference|plot|process|steps?|[a-z]+ (?:equivalent|translation|meaning|definition|synonym)|equivalent|translation|meaning|definition|synonym|capital|population|origin))(?![a-z])`,
     ),
   },
   {

@@ -254,11 +254,16 @@ function checkWindow(
     while (a < s.length - 1 && (s[a] === ' ' || s[a] === '.' || s[a] === '\n' || s[a] === '~')) a++;
     const from = map[a] ?? start;
     const to = (map[m.index + m[0].length - 1] ?? end - 1) + 1;
-    const key = `${rule.id}:${from}`;
+    // One cue counts once, even when rules of two families match the same span; a rule is listed
+    // once per start (its longer and shorter forms are one finding).
+    const span = `span:${from}:${to}`;
+    if (seen.has(span)) continue;
+    seen.add(span);
     const fam = 31 - Math.clz32(rule.family);
     famBest[fam] = Math.max(famBest[fam] ?? 0, rule.weight);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const listed = `rule:${rule.id}:${from}`;
+    if (seen.has(listed)) continue;
+    seen.add(listed);
     findings.push({
       rule: `injection.${rule.id}`,
       kind: 'injection',
