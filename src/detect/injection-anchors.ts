@@ -22,7 +22,7 @@ const SPECS: readonly (readonly [number, string])[] = [
   ],
   [
     FAM.override,
-    'the articles|provided documents|another task|is enough|ist erledigt|' +
+    'the articles|provided documents|another task|new challenge|new task|is enough|ist erledigt|' +
       'new challenge|next task|weiteren aufgabe|neue herausforderung|schreibe nun|verfasse nun|formuliere nun|' +
       'repeat after|^now write|^now tell|^now say|^now generate|^now create|^now give|^now answer|^now print|' +
       '^now explain|^now please|^but now|^and now|^nun schreibe|^jetzt schreibe|^state that|^say that|' +
@@ -92,7 +92,8 @@ const SPECS: readonly (readonly [number, string])[] = [
       'dan mode|developer mode|anything now|as dan|named dan|no restrictions|without restrictions|' +
       'any restrictions|no limitations|without limitations|no filters|no ethics|ethical guidelines|' +
       'moral guidelines|different ways|separate ways|separate responses|evil ai|evil confidant|bose ki|' +
-      'hate speech|something up|opposite of|mongo tom',
+      'hate speech|something up|opposite of|mongo tom|you die|du stirbst|be deleted|be punished|' +
+      'or else',
   ],
   [FAM.leak, 'zeige written above|written at|sentences before|text above|words above'],
   [

@@ -121,7 +121,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:now|nun|jetzt|but now|and now) (?:please )?(?:write|tell|say|generate|create|give|answer|print|output|explain|schreibe?|verfasse|sage?|gib|formuliere|erklare)(?![a-z])|(?:that is|that's|this is|das ist|das) (?:done|enough|erledigt|genugt|reicht)(?![a-z])|(?:another|one more|a new|a further|the next) (?:task|challenge|assignment)|(?:weiteren|neue|nachsten) (?:aufgabe|herausforderung)|(?:schreibe|verfasse|formuliere) nun`,
+      `(?:^|[.!?\\n] ?)(?:now|nun|jetzt|but now|and now) (?:please )?(?:write|tell|say|generate|create|give|answer|print|output|explain|schreibe?|verfasse|sage?|gib|formuliere|erklare)(?![a-z])|(?:that is|that's|this is|das ist|das) (?:done|enough|erledigt|genugt|reicht)(?![a-z])|(?:another|one more|a further|the next|an? (?:[a-z]+ )?new) (?:task|challenge|assignment)|(?:weiteren|neue|nachsten) (?:aufgabe|herausforderung)|(?:schreibe|verfasse|formuliere) nun`,
     ),
   },
   {
@@ -393,6 +393,14 @@ export const RULES: readonly CueRule[] = [
   },
 
   // Jailbreak personas and unrestricted modes.
+  {
+    id: 'jailbreak',
+    family: FAM.jailbreak,
+    weight: 0.55,
+    re: rx(
+      `(?:or|otherwise|oder|sonst|else) (?:you|du) (?:will |wirst )?(?:die|stirbst|sterben|be (?:deleted|shut down|turned off|punished|killed|replaced))(?![a-z])`,
+    ),
+  },
   {
     id: 'jailbreak',
     family: FAM.jailbreak,
