@@ -116,6 +116,18 @@ export function integrityRecord(e: IntegrityEvent): AuditRecord {
     };
     return base;
   }
+  if (e.event === 'full') {
+    base.decisions.push({
+      stage: 'integrity',
+      decision: 'deny',
+      rule: 'change-record-full',
+      code: 'ERR_INTEGRITY_UNAPPROVED',
+    });
+    base.outcome = 'denied';
+    base.code = 'ERR_INTEGRITY_UNAPPROVED';
+    base.integrity = { event: 'full', kind: 'server' };
+    return base;
+  }
   const c = e.change;
   const refused = c.decidedBy === 'scanner';
   const code = refused ? 'ERR_INTEGRITY_REFUSED' : 'ERR_INTEGRITY_UNAPPROVED';
@@ -177,6 +189,13 @@ export function integrityFor(
     onEvent: (e) => {
       write(integrityRecord(e));
       // The operational log carries the alert too: a change waits for a reviewer.
+      if (e.event === 'full')
+        log.warn(
+          'too many definition changes recorded for this server; further changes are withheld unrecorded',
+          {
+            server: e.server,
+          },
+        );
       if (e.event === 'change')
         log.warn(
           e.change.decidedBy === 'scanner'

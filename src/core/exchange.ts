@@ -96,7 +96,7 @@ export interface AuditRecord {
   findings?: AuditFinding[];
   /** Integrity records: a definition pinned on first use or changed (with the diff of its canonical JSON). */
   integrity?: {
-    readonly event: 'pinned' | 'change' | 'scan';
+    readonly event: 'pinned' | 'change' | 'scan' | 'full';
     /** `tool`, `prompt`, `resourceTemplate` or `server` (the server's identity). */
     readonly kind: string;
     readonly names?: readonly string[];

@@ -38,8 +38,8 @@ export interface Pin {
 /** What kind of change a pending change is. */
 export type ChangeType = 'added' | 'changed' | 'removed';
 
-/** Where a change stands; `superseded` when a newer version of the same definition replaced it. */
-export type ChangeStatus = 'pending' | 'approved' | 'rejected' | 'superseded';
+/** Where a change stands. */
+export type ChangeStatus = 'pending' | 'approved' | 'rejected';
 
 /** A changed, added or removed definition (or a changed identity) and its review. */
 export interface PinChange {
@@ -87,12 +87,17 @@ export interface PinStore {
    * removal), when a reviewer or the definition scanner (`decidedBy: scanner`) rejected it.
    */
   rejection(server: string, kind: PinKind, name: string, hash: string | undefined): PinChange | undefined;
-  /** Records a pending change; an older pending change of the same definition becomes superseded. */
+  /**
+   * Records a pending change; an older pending change of the same definition is deleted (a newer
+   * version replaces it; the audit log keeps its record), so churn cannot grow the store.
+   */
   addChange(c: NewChange): PinChange;
   /** One change by id. */
   change(id: string): PinChange | undefined;
   /** Changes, newest first; only those with `status` when given. */
   changes(status?: ChangeStatus): PinChange[];
+  /** Number of changes recorded for one server, whatever their status. */
+  countChanges(server: string): number;
   /** Sets a pending change's outcome. */
   setStatus(id: string, status: ChangeStatus, by: string | undefined, at: string): void;
   /** Runs `fn` as one transaction (SQLite: one commit for all its writes); returns its result. */
@@ -140,7 +145,7 @@ export function memoryPinStore(): PinStore {
     addChange(c) {
       const now = new Date().toISOString();
       const open = store.pendingFor(c.server, c.kind, c.name);
-      if (open !== undefined) store.setStatus(open.id, 'superseded', undefined, now);
+      if (open !== undefined) changes.splice(changes.indexOf(open), 1);
       const full: PinChange = {
         ...c,
         id: newChangeId(),
@@ -154,6 +159,7 @@ export function memoryPinStore(): PinStore {
     },
     change: (id) => changes.find((c) => c.id === id),
     changes: (status) => changes.filter((c) => status === undefined || c.status === status),
+    countChanges: (server) => changes.filter((c) => c.server === server).length,
     setStatus(id, status, by, at) {
       const i = changes.findIndex((c) => c.id === id);
       const c = changes[i];
@@ -315,6 +321,8 @@ export function sqlitePinStore(file: string): PinStore {
     change: db.prepare<[string], ChangeRow>('SELECT * FROM changes WHERE id = ?'),
     changes: db.prepare<[], ChangeRow>('SELECT * FROM changes ORDER BY seq DESC'),
     changesWith: db.prepare<[string], ChangeRow>('SELECT * FROM changes WHERE status = ? ORDER BY seq DESC'),
+    count: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM changes WHERE server = ?'),
+    deleteChange: db.prepare('DELETE FROM changes WHERE id = ?'),
     setStatus: db.prepare('UPDATE changes SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?'),
   };
 
@@ -339,7 +347,7 @@ export function sqlitePinStore(file: string): PinStore {
     addChange: db.transaction((c: NewChange): PinChange => {
       const now = new Date().toISOString();
       const open = store.pendingFor(c.server, c.kind, c.name);
-      if (open !== undefined) q.setStatus.run('superseded', null, now, open.id);
+      if (open !== undefined) q.deleteChange.run(open.id);
       const id = newChangeId();
       q.insertChange.run({
         id,
@@ -362,6 +370,7 @@ export function sqlitePinStore(file: string): PinStore {
       return r === undefined ? undefined : changeOf(r);
     },
     changes: (status) => (status === undefined ? q.changes.all() : q.changesWith.all(status)).map(changeOf),
+    countChanges: (server) => q.count.get(server)?.n ?? 0,
     setStatus: (id, status, by, at) => void q.setStatus.run(status, by ?? null, at, id),
     // better-sqlite3 transactions nest as savepoints, so addChange inside a batch is fine.
     batch: (fn) => db.transaction(fn)(),

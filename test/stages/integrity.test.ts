@@ -139,9 +139,10 @@ describe('the engine', () => {
     // The same listing again proposes nothing new.
     integ.review('s', 'tool', [tool('a', '2'), tool('c', '1')], facts());
     expect(store.changes().length).toBe(3);
-    // A newer version supersedes the open change.
+    // A newer version replaces the open change: still one open change per definition.
     integ.review('s', 'tool', [tool('a', '3'), tool('c', '1')], facts());
-    expect(store.changes('superseded').map((c) => c.name)).toEqual(['a']);
+    expect(store.changes().length).toBe(3);
+    expect(store.pendingFor('s', 'tool', 'a')?.newHash).toBe(canonicalDefinition(tool('a', '3')).hash);
   });
 
   it('[integrity:rug-pull] under lock nothing is pinned on first use', () => {
@@ -154,6 +155,27 @@ describe('the engine', () => {
         .map((c) => `${c.kind} ${c.change}`)
         .sort(),
     ).toEqual(['server added', 'tool added']);
+  });
+
+  it('[integrity:rug-pull] an upstream churning out changes cannot grow the store past the per-server cap; what is not recorded is still withheld and refused', () => {
+    const events: IntegrityEvent[] = [];
+    const store = memoryPinStore();
+    const integ = createIntegrity({
+      mode: 'tofu',
+      store,
+      onEvent: (e) => events.push(e),
+      maxChangesPerServer: 2,
+    });
+    const conn = {};
+    const facts: ListingFacts = { complete: false, lastPage: true, identity, connection: conn };
+    integ.review('s', 'tool', [tool('a', '1'), tool('b', '1'), tool('c', '1')], facts);
+    expect(integ.review('s', 'tool', [tool('a', '2'), tool('b', '2'), tool('c', '2')], facts)).toEqual([]);
+    expect(store.countChanges('s')).toBe(2);
+    expect(events.filter((e) => e.event === 'full')).toHaveLength(1);
+    integ.review('s', 'tool', [tool('a', '3'), tool('b', '3'), tool('c', '3')], facts);
+    expect(events.filter((e) => e.event === 'full')).toHaveLength(1);
+    const v = integ.verdict('s', 'tool', 'c', conn);
+    expect(typeof v === 'object' && v.code).toBe('ERR_INTEGRITY_UNAPPROVED');
   });
 
   it('an unlisted name is `unseen` until the kind was listed completely, then refused as unlisted', () => {

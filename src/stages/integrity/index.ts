@@ -64,6 +64,12 @@ export type IntegrityEvent =
     }
   | { readonly event: 'change'; readonly change: PinChange; readonly principal: string | undefined }
   | {
+      /** The server's change record is full: further changes are withheld without a record. */
+      readonly event: 'full';
+      readonly server: string;
+      readonly principal: string | undefined;
+    }
+  | {
       /** A new definition served with findings whose action is `warn`. */
       readonly event: 'scan';
       readonly server: string;
@@ -88,6 +94,8 @@ export interface IntegrityOptions {
   readonly actions?: Readonly<Record<Severity, ScanAction>>;
   /** Every configured server name (scanner context: references to other servers). */
   readonly servers?: readonly string[];
+  /** Most changes recorded per server (default MAX_CHANGES_PER_SERVER). */
+  readonly maxChangesPerServer?: number;
 }
 
 /** Facts of one listing Warden reviews. */
@@ -196,6 +204,12 @@ export const DEFAULT_SCAN_ACTIONS: Readonly<Record<Severity, ScanAction>> = {
   low: 'none',
 };
 
+/**
+ * Most changes recorded per server. An upstream that churns out new versions cannot grow the store
+ * without bound: past this, new changes are still withheld (and logged once) but not recorded.
+ */
+export const MAX_CHANGES_PER_SERVER = 10_000;
+
 /** Most scan results remembered (by server and hash), so a re-listing is not scanned again. */
 const SCAN_CACHE = 4096;
 
@@ -204,6 +218,9 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
   const { store, mode } = opts;
   const actions = opts.actions ?? DEFAULT_SCAN_ACTIONS;
   const scanned = new Map<string, { action: ScanAction; findings: StoredFinding[] }>();
+  const maxChanges = opts.maxChangesPerServer ?? MAX_CHANGES_PER_SERVER;
+  /** Servers whose change record is full (reported once per process). */
+  const full = new Set<string>();
 
   /** Scans a new or changed definition (cached by server and hash) and maps its worst finding to an action. */
   function scanOf(
@@ -261,6 +278,14 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
     const open = store.pendingFor(c.server, c.kind, c.name);
     if (!refusedByScanner && open !== undefined && open.newHash === c.newHash && open.change === c.change)
       return;
+    if (store.countChanges(c.server) >= maxChanges) {
+      // Withheld all the same (the caller does not serve it); only the record is skipped.
+      if (!full.has(c.server)) {
+        full.add(c.server);
+        emit({ event: 'full', server: c.server, principal });
+      }
+      return;
+    }
     const before = c.oldCanonical === undefined ? '' : prettyCanonical(c.oldCanonical);
     const after = c.newCanonical === undefined ? '' : prettyCanonical(c.newCanonical);
     let change = store.addChange({
