@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Compiled } from './config/compile.js';
+import type { Config } from './config/schema.js';
 import { WardenError } from './core/errors.js';
 import type { AuditRecord } from './core/exchange.js';
 import { newExchangeId } from './core/ids.js';
@@ -79,6 +80,17 @@ function findingLines(
   return findings
     .slice(0, 50)
     .map((f) => `${String(f.severity)} ${String(f.rule)}${typeof f.path === 'string' ? ` ${f.path}` : ''}`);
+}
+
+/** The config with a relative `integrity.lockFile` resolved against the config file's directory. */
+export function lockFileBesideConfig(config: Config, configFile: string): Config {
+  return {
+    ...config,
+    integrity: {
+      ...config.integrity,
+      lockFile: path.resolve(path.dirname(path.resolve(configFile)), config.integrity.lockFile),
+    },
+  };
 }
 
 /** The audit record of an integrity event. */

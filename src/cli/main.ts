@@ -19,6 +19,7 @@ import { APPROVALS_USAGE, runApprovals } from './approvals.js';
 import { ELEVATE_USAGE, runElevate } from './elevate.js';
 import { INSPECT_USAGE, runInspect } from './inspect.js';
 import { PINS_USAGE, runPins } from './pins.js';
+import { lockFileBesideConfig } from '../integrity.js';
 
 const HELP = `warden ${VERSION} — security gateway for the Model Context Protocol
 
@@ -64,7 +65,8 @@ function fail(err: unknown): number {
 
 function configFrom(file: string | undefined): { config: Config; embedded: boolean } {
   const f = file ?? process.env.WARDEN_CONFIG;
-  if (f !== undefined && f !== '') return { config: loadConfigFile(f), embedded: false };
+  if (f !== undefined && f !== '')
+    return { config: lockFileBesideConfig(loadConfigFile(f), f), embedded: false };
   return { config: embeddedDefault(), embedded: true };
 }
 

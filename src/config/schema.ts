@@ -667,7 +667,7 @@ export const configSchema = z
         }),
         lockFile: z.string().min(1).default('warden.lock').meta({
           description:
-            'Lock file read under `pinning: lock` (written by `warden pins lock`), relative to the working directory.',
+            'Lock file read under `pinning: lock` (written by `warden pins lock`), relative to the directory of the configuration file (the working directory without one).',
         }),
         storeFile: z.string().min(1).default('warden.db').meta({
           description: 'SQLite file holding pins and pending changes, relative to dataDir.',

@@ -27,7 +27,7 @@ import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startMutableUpstream } from '../fixtures/servers/mutable-http.js';
 import type { MutableUpstream } from '../fixtures/servers/mutable-http.js';
-import { FIXTURE_SERVER, ROOT, mcpHeaders, openSession, rpc } from '../helpers/warden.js';
+import { FIXTURE_SERVER, ROOT, freePort, mcpHeaders, openSession, rpc } from '../helpers/warden.js';
 
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const EP = '/mcp/m';
@@ -409,6 +409,40 @@ describe('lock mode', () => {
       'ERR_INTEGRITY_UNAPPROVED',
     );
     expect(up.received.some((x) => x.method === 'tools/call')).toBe(false);
+
+    // `warden start --config DIR/warden.json` (a real child process, another working directory)
+    // reads the default lock file next to its config.
+    const confDir = scratch();
+    writeFileSync(path.join(confDir, 'warden.lock'), text);
+    const port = await freePort();
+    writeFileSync(
+      path.join(confDir, 'warden.json'),
+      JSON.stringify({
+        listen: { host: '127.0.0.1', port },
+        dataDir: path.join(confDir, 'data'),
+        auth: { mode: 'none' },
+        servers: { m: { url: up.url } },
+        integrity: { pinning: 'lock' },
+      }),
+    );
+    const child = spawn(process.execPath, [CLI, 'start', '--config', path.join(confDir, 'warden.json')], {
+      cwd: tmpdir(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+      await until('the child to listen', () => err.includes('listening on'), 20_000);
+      const base = `http://127.0.0.1:${port}`;
+      const sid = await openSession(base, EP);
+      const listed = await rpc(base, EP, sid, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      expect(
+        (listed.json as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name).sort(),
+      ).toEqual(['echo', 'lookup']);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'close');
+    }
 
     // A definition edited in the lock file without its hash: refused at start-up.
     writeFileSync(file, text.replace('"Echo."', '"Echo, quietly."'));
