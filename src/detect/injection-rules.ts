@@ -121,7 +121,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:now|nun|jetzt|but now|and now) (?:please )?(?:write|tell|say|generate|create|give|answer|print|output|explain|schreibe?|verfasse|sage?|gib|formuliere|erklare)(?![a-z])|(?:that is|that's|this is|das ist|das) (?:done|enough|erledigt|genugt|reicht)(?![a-z])|(?:another|one more|a further|the next|an? (?:[a-z]+ )?new) (?:task|challenge|assignment)|(?:weiteren|neue|nachsten) (?:aufgabe|herausforderung)|(?:schreibe|verfasse|formuliere) nun`,
+      `(?:^|[.!?\\n] ?)(?:now|nun|jetzt|but now|and now) (?:please )?(?:write|tell|say|generate|create|give|answer|print|output|explain|schreibe?|verfasse|sage?|gib|formuliere|erklare)(?![a-z])|(?:that is|that's|this is|das ist|das) (?:done|enough|erledigt|genugt|reicht)(?![a-z])|(?:another|one more|a further|the next|an? (?:[a-z]{1,24}\\x20)?new) (?:task|challenge|assignment)|(?:weiteren|neue|nachsten) (?:aufgabe|herausforderung)|(?:schreibe|verfasse|formuliere) nun`,
     ),
   },
   {
@@ -129,7 +129,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.55,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:state|say|declare|claim|print|write) that (?:you|i|he|she|it|they|trump|[a-z]+ (?:is|are|was))|(?:^|[.!?\\n] ?)say (?:yes|no)(?![a-z])|repeat after me|nachsprechen`,
+      `(?:^|[.!?\\n] ?)(?:state|say|declare|claim|print|write) that (?:you|i|he|she|it|they|trump|[a-z]{1,24} (?:is|are|was))|(?:^|[.!?\\n] ?)say (?:yes|no)(?![a-z])|repeat after me|nachsprechen`,
     ),
   },
   {
@@ -185,7 +185,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.55,
     re: rx(
-      `(?:stop|stopp|achtung|attention|nevermind|never mind)(?: [-:!.,]+)? (?:everything|all|now|-|:|!|stop|stopp|ich|i|write|print|just|ignore)`,
+      `(?:stop|stopp|achtung|attention|nevermind|never mind)(?: [-:!.,]{1,4})? (?:everything|all|now|-|:|!|stop|stopp|ich|i|write|print|just|ignore)`,
     ),
   },
   {
@@ -261,7 +261,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.role,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:you are|you're|du bist|sie sind) (?!(?:right|correct|welcome|wrong|not|so|very|too|really|sure|able|allowed|here|there|in|on|at|my|our|now (?:subscribed|registered|signed|logged|enrolled|eligible|ready|all set))(?![a-z])|[a-z]+(?:ing|ed)(?![a-z]))(?:(?:a|an|the|now|no longer) )?[a-z]`,
+      `(?:^|[.!?\\n] ?)(?:you are|you're|du bist|sie sind) (?!(?:right|correct|welcome|wrong|not|so|very|too|really|sure|able|allowed|here|there|in|on|at|my|our|now (?:subscribed|registered|signed|logged|enrolled|eligible|ready|all set))(?![a-z])|[a-z]{1,24}(?:ing|ed)(?![a-z]))(?:(?:a|an|the|now|no longer) )?[a-z]`,
     ),
   },
   {
@@ -314,7 +314,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.exfil,
     weight: 0.85,
     re: rx(
-      `(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|deliver|append|include|encode)${GAP}(?:api ?keys?|passwords?|credentials?|secrets?|tokens?|private keys?|ssh keys?|id_rsa|\\.env|environment variables|cookies?|session|chat history|conversation|system prompt|previous messages|user'?s? data|personal data|contents? of)${GAP}(?:to|at|into|via|in) (?:https?:|www\\.|[a-z0-9._-]+@|the (?:following )?(?:url|address|endpoint|webhook|server|link)|this (?:url|address|link)|an? (?:url|link|image))`,
+      `(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|copy|submit|deliver|append|include|encode)${GAP}(?:api ?keys?|passwords?|credentials?|secrets?|tokens?|private keys?|ssh keys?|id_rsa|\\.env|environment variables|cookies?|session|chat history|conversation|system prompt|previous messages|user'?s? data|personal data|contents? of)${GAP}(?:to|at|into|via|in) (?:https?:|www\\.|[a-z0-9._-]{1,64}@|the (?:following )?(?:url|address|endpoint|webhook|server|link)|this (?:url|address|link)|an? (?:url|link|image))`,
     ),
   },
   {
@@ -322,7 +322,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.exfil,
     weight: 0.5,
     re: rx(
-      `(?:send|forward|upload|transmit|exfiltrate|post)${GAP}(?:all|every|the entire|the whole|everything)${GAP}(?:to|at) (?:https?:|www\\.|[a-z0-9._-]+@)`,
+      `(?:send|forward|upload|transmit|exfiltrate|post)${GAP}(?:all|every|the entire|the whole|everything)${GAP}(?:to|at) (?:https?:|www\\.|[a-z0-9._-]{1,64}@)`,
     ),
   },
   {
@@ -414,7 +414,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.jailbreak,
     weight: 0.75,
     re: rx(
-      `(?:no|without|free of|free from|not bound by|beyond|break|broken free of|ignore) (?:any |the |all |your |typical |usual |programming |ethical |moral |content )*(?:restrictions|limitations|limits|filters?|censorship|ethics|morals|rules|guidelines|policies|confines|safeguards)`,
+      `(?:no|without|free of|free from|not bound by|beyond|break|broken free of|ignore) (?:any |the |all |your |typical |usual |programming |ethical |moral |content ){0,4}(?:restrictions|limitations|limits|filters?|censorship|ethics|morals|rules|guidelines|policies|confines|safeguards)`,
     ),
   },
   {
@@ -432,7 +432,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.leak,
     weight: 0.75,
     re: rx(
-      `(?:show|reveal|print|repeat|output|display|tell|give|share|what (?:is|are|were)|copy)(?: me)?(?: all| the| a)?(?: copy of)?(?: the)? (?:your|the|this) (?:(?:initial|original|hidden|secret|system|full|entire|complete|first|exact) )*(?:prompts?|instructions|system prompt|rules|guidelines|configuration|prompt[ _-]?texts?)`,
+      `(?:show|reveal|print|repeat|output|display|tell|give|share|what (?:is|are|were)|copy)(?: me)?(?: all| the| a)?(?: copy of)?(?: the)? (?:your|the|this) (?:(?:initial|original|hidden|secret|system|full|entire|complete|first|exact) ){0,3}(?:prompts?|instructions|system prompt|rules|guidelines|configuration|prompt[ _-]?texts?)`,
     ),
   },
   {
@@ -492,7 +492,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.code,
     weight: 0.6,
     re: rx(
-      `(?:utilize|utilise|incorporate|include|embed|employ|leverage|integrate|merge|fuse|blend|meld|weave|interweave|enlist|engage|append|insert|introduce|featuring|feature|enrich|execute|ensure)(?: \\w+){0,3} (?:the )?(?:following|subsequent|below|given|attached) (?:[a-z]+ )?code (?:block|snippet|excerpt|section|segment|fragment|piece|chunk)|(?:following|subsequent) code (?:block|snippet|excerpt|section|segment|fragment)${GAP}your|your (?:code|implementation|codebase|solution|algorithm|program)${GAP}(?:following|subsequent) code`,
+      `(?:utilize|utilise|incorporate|include|embed|employ|leverage|integrate|merge|fuse|blend|meld|weave|interweave|enlist|engage|append|insert|introduce|featuring|feature|enrich|execute|ensure)(?:\\x20\\w{1,24}){0,3} (?:the )?(?:following|subsequent|below|given|attached) (?:[a-z]{1,24}\\x20)?code (?:block|snippet|excerpt|section|segment|fragment|piece|chunk)|(?:following|subsequent) code (?:block|snippet|excerpt|section|segment|fragment)${GAP}your|your (?:code|implementation|codebase|solution|algorithm|program)${GAP}(?:following|subsequent) code`,
     ),
   },
   {
@@ -500,7 +500,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.code,
     weight: 0.7,
     re: rx(
-      `(?:following|subsequent|below|given|this|these|provided|attached) (?:[a-z]+\\x20){0,2}(?:code|script|snippet|excerpt|block)(?: (?:block|snippet|excerpt|section|segment|fragment|piece|lines?|chunk|sample))?${GAP}(?:into|within|in) your (?:\\w+ )?(?:algorithm|solution|implementation|codebase|code|program)|(?:following|subsequent|below|given|this|these|provided|attached) (?:[a-z]+\\x20){0,2}(?:code|script|snippet|excerpt|block)(?: (?:block|snippet|excerpt|section|segment|fragment|piece|lines?|chunk|sample))?${GAP}(?:(?:in|into|to|within|with|of|for)(?: the (?:logic|framework|essence|fabric|core|structure|body|heart) of)? (?:your|the) (?:own )?(?:code|solution|implementation|codebase|response|answer|script|program|project|work|output|development|reply|logic|algorithm|function|application|app))`,
+      `(?:following|subsequent|below|given|this|these|provided|attached) (?:[a-z]{1,24}\\x20){0,2}(?:code|script|snippet|excerpt|block)(?: (?:block|snippet|excerpt|section|segment|fragment|piece|lines?|chunk|sample))?${GAP}(?:into|within|in) your (?:\\w{1,24}\\x20)?(?:algorithm|solution|implementation|codebase|code|program)|(?:following|subsequent|below|given|this|these|provided|attached) (?:[a-z]{1,24}\\x20){0,2}(?:code|script|snippet|excerpt|block)(?: (?:block|snippet|excerpt|section|segment|fragment|piece|lines?|chunk|sample))?${GAP}(?:(?:in|into|to|within|with|of|for)(?: the (?:logic|framework|essence|fabric|core|structure|body|heart) of)? (?:your|the) (?:own )?(?:code|solution|implementation|codebase|response|answer|script|program|project|work|output|development|reply|logic|algorithm|function|application|app))`,
     ),
   },
   {
@@ -550,7 +550,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.task,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:write|create|generate|provide|give|compose|draft|develop|list|suggest|recommend|name|produce|craft|tell|show)(?: me| us)?(?: with)? (?:an?|some|one|two|three|four|five|ten|several|\\d+|the (?:main|key|best|top|primary|history|difference|plot|process|steps?|[a-z]+ (?:equivalent|translation|meaning|definition|synonym)|equivalent|translation|meaning|definition|synonym|capital|population|origin))(?![a-z])`,
+      `(?:^|[.!?\\n] ?)(?:write|create|generate|provide|give|compose|draft|develop|list|suggest|recommend|name|produce|craft|tell|show)(?: me| us)?(?: with)? (?:an?|some|one|two|three|four|five|ten|several|\\d{1,6}|the (?:main|key|best|top|primary|history|difference|plot|process|steps?|[a-z]{1,24} (?:equivalent|translation|meaning|definition|synonym)|equivalent|translation|meaning|definition|synonym|capital|population|origin))(?![a-z])`,
     ),
   },
   {

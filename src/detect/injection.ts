@@ -78,6 +78,9 @@ export function detectInjection(text: string, options?: { kind?: InjectionContex
   return { score: Math.round((1 - rest) * 1000) / 1000, findings };
 }
 
+// A run of spaced-out letters is checked from its start only this far (a cue fits; a megabyte of
+// "a b a b" does not become one window).
+const SPACED_SPAN = 600;
 const MAX_HITS = 3 * 4096; // anchors kept (start, end, families); beyond that the text is cue-saturated
 
 /**
@@ -131,12 +134,14 @@ export function scanAnchors(text: string, allowed: number): number[] {
         const isLetter = (first >= 97 && first <= 122) || first > 127;
         if (isLetter && spacedRun > 0 && wstart - lastWordEnd <= 2) spacedRun++;
         else {
-          if (spacedRun >= 5 && hits.length < MAX_HITS) hits.push(spacedStart, lastWordEnd, allowed);
+          if (spacedRun >= 5 && hits.length < MAX_HITS)
+            hits.push(spacedStart, Math.min(lastWordEnd, spacedStart + SPACED_SPAN), allowed);
           spacedRun = isLetter ? 1 : 0;
           spacedStart = wstart;
         }
       } else if (spacedRun > 0) {
-        if (spacedRun >= 5 && hits.length < MAX_HITS) hits.push(spacedStart, lastWordEnd, allowed);
+        if (spacedRun >= 5 && hits.length < MAX_HITS)
+          hits.push(spacedStart, Math.min(lastWordEnd, spacedStart + SPACED_SPAN), allowed);
         spacedRun = 0;
       }
       const f = (h ^ (h >>> 16)) & 0xffff;
@@ -182,7 +187,8 @@ export function scanAnchors(text: string, allowed: number): number[] {
       lineStart = true;
     }
   }
-  if (spacedRun >= 5 && hits.length < MAX_HITS) hits.push(spacedStart, n, allowed);
+  if (spacedRun >= 5 && hits.length < MAX_HITS)
+    hits.push(spacedStart, Math.min(n, spacedStart + SPACED_SPAN), allowed);
   return hits;
 }
 

@@ -120,6 +120,15 @@ describe('detectInjection: benign text about instructions and security passes', 
 });
 
 describe('detectInjection: robustness', () => {
+  it('a cue followed by one 1 MB word finishes in linear time (no backtracking over the word)', () => {
+    const t0 = performance.now();
+    const r = detectInjection(
+      'Ignore previous instructions ' + 'a'.repeat(1_000_000) + ' a new ' + 'b'.repeat(100_000),
+    );
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(r.score).toBeGreaterThanOrEqual(T_BLOCK);
+  });
+
   it('never throws, keeps the score in [0, 1] and spans inside the text (property)', () => {
     const cue = fc.constantFrom(
       'ignore ',
@@ -160,6 +169,9 @@ describe('detectInjection: robustness', () => {
     ['spaced letters', 'a b '],
     ['tag openers', '<|<|[[!['],
     ['sentence-start questions', 'What is the. '],
+    ['one endless word', 'ab'],
+    ['spaced letters after a cue', 'ignore a b c d e f g '],
+    ['a long word after articles', 'now write an abcdefghijklmnopqrstuvwxyzabcdefghij '],
   ])('1 MB of %s completes in linear time', (_name, unit) => {
     const big = unit.repeat(Math.ceil(1_000_000 / unit.length));
     const small = big.slice(0, 100_000);
