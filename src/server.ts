@@ -19,6 +19,7 @@ import { startAdmin } from './admin/server.js';
 import type { AdminListener } from './admin/server.js';
 import type { Authn } from './stages/authn/index.js';
 import { createPipeline } from './pipeline.js';
+import { announceDecision } from './route/integrity.js';
 import { loadSecrets } from './secrets/index.js';
 import type { Pipeline } from './pipeline.js';
 import { JsonlAuditSink } from './store/audit-jsonl.js';
@@ -117,6 +118,8 @@ export async function startWarden(
         approvals: pipeline.approvals,
         elevations: pipeline.elevations,
         pins: pipeline.pins,
+        // An approved change reaches clients at once: sessions given a list are told to list again.
+        onPinApproved: (c) => announceDecision(pipeline.upstreams, c.server, c.kind),
         audit: (r) => audit.write(r),
         approverRole: config.admin.approverRole,
         maxElevationSec: config.admin.maxElevationSec,

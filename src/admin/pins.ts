@@ -58,6 +58,7 @@ export function answerPins(
   store: PinStore,
   principalKey: string,
   audit: (e: Partial<AdminEvent>) => void,
+  onDecided?: (change: PinChange) => void,
 ): { status: number; body: unknown } {
   const want = route.what === 'decide' ? 'POST' : 'GET';
   if (method !== want)
@@ -95,6 +96,7 @@ export function answerPins(
         ...(d.change.kind === 'tool' || d.change.kind === 'prompt' ? { tool: d.change.name } : {}),
         target: { kind: 'pin', id: d.change.id },
       });
+      if (d.outcome === 'approved') onDecided?.(d.change);
       return { status: 200, body: { change: summary(d.change), outcome: d.outcome } };
     }
   }

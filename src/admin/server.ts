@@ -19,7 +19,7 @@ import { ADMIN_ENDPOINT, adminRecord } from './audit.js';
 import type { AdminEvent } from './audit.js';
 import { parseElevationRequest } from './body.js';
 import { answerPins, pinRouteOf } from './pins.js';
-import type { PinStore } from '../store/pins.js';
+import type { PinChange, PinStore } from '../store/pins.js';
 
 /** Checks a request's bearer token; resolves with the principal or throws a coded refusal (the Authn stage's `authenticate`). */
 export type AdminAuthenticate = (facts: HttpFacts, endpointPath: string) => Promise<{ principal: Principal }>;
@@ -31,6 +31,8 @@ export interface AdminDeps {
   readonly elevations: ElevationStore;
   /** Pinned definitions and pending changes (`/pins` routes, docs/integrity.md). */
   readonly pins?: PinStore;
+  /** Called after a pin change was approved (the gateway tells clients to list again). */
+  readonly onPinApproved?: (change: PinChange) => void;
   readonly audit: (record: AuditRecord) => void;
   /** Role a token must carry to list and decide (`admin.approverRole`). */
   readonly approverRole: string;
@@ -131,7 +133,7 @@ export async function startAdmin(host: string, port: number, deps: AdminDeps): P
       if (!principal.roles.includes(deps.approverRole))
         throw new WardenError('ERR_ADMIN_FORBIDDEN', `this needs the ${deps.approverRole} role`);
       if (pinRoute.what === 'decide') await readBody(req);
-      const a = answerPins(pinRoute, method, deps.pins, principal.key, audit);
+      const a = answerPins(pinRoute, method, deps.pins, principal.key, audit, deps.onPinApproved);
       send(res, a.status, a.body);
       return;
     }

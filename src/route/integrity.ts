@@ -60,6 +60,38 @@ export function identityOf(up: Upstreams, session: ClientSession, server: string
 /** What each session's client was last shown, per server and kind: sorted `name hash` lines. */
 const shown = new WeakMap<ClientSession, Map<string, string>>();
 
+/** Per gateway (its Upstreams): the sessions that were given a list, to tell them of approvals. */
+const watchers = new WeakMap<Upstreams, Set<WeakRef<ClientSession>>>();
+
+/** The list_changed notification of each kind. */
+const NOTIFICATION_OF: Readonly<Record<DefinitionKind, string>> = {
+  tool: 'notifications/tools/list_changed',
+  prompt: 'notifications/prompts/list_changed',
+  resourceTemplate: 'notifications/resources/list_changed',
+};
+
+/**
+ * After a reviewer decided a change of `server` (kind `server`: its identity, which affects every
+ * kind): every session of this gateway that was given a list of that kind and reaches that server
+ * is sent the kind's list_changed notification on its stream, so its client lists again and sees
+ * the approved version. Sessionless (2026-07-28) contexts have no stream and are skipped.
+ */
+export function announceDecision(up: Upstreams, server: string, kind: DefinitionKind | 'server'): void {
+  const set = watchers.get(up);
+  if (set === undefined) return;
+  for (const ref of set) {
+    const s = ref.deref();
+    if (s === undefined || s.closed) {
+      set.delete(ref);
+      continue;
+    }
+    if (!s.serverSet.has(server) || s.sink === undefined) continue;
+    const seen = shown.get(s);
+    for (const k of kind === 'server' ? (Object.keys(NOTIFICATION_OF) as DefinitionKind[]) : [kind])
+      if (seen?.has(`${server}\n${k}`) === true) s.sink.push({ jsonrpc: '2.0', method: NOTIFICATION_OF[k] });
+  }
+}
+
 function signature(kind: DefinitionKind, items: readonly Record<string, unknown>[]): string {
   return items
     .map((i) => `${pinName(kind, i) ?? ''} ${canonicalDefinition(i).hash}`)
@@ -90,6 +122,12 @@ export function reviewItems(
     if (m === undefined) {
       m = new Map<string, string>();
       shown.set(session, m);
+      let set = watchers.get(up);
+      if (set === undefined) {
+        set = new Set();
+        watchers.set(up, set);
+      }
+      set.add(new WeakRef(session));
     }
     m.set(`${server}\n${kind}`, signature(kind, kept));
   }

@@ -225,6 +225,58 @@ describe('list_changed', () => {
   });
 });
 
+/** Opens the client's GET stream of a session and collects what arrives on it. */
+async function clientStream(
+  w: RunningWarden,
+  s: { sid: string; headers: Record<string, string> },
+): Promise<{ text: () => string; close: () => void }> {
+  const ac = new AbortController();
+  const res = await fetch(w.url + EP, {
+    headers: { ...mcpHeaders(s.sid), ...s.headers, accept: 'text/event-stream' },
+    signal: ac.signal,
+  });
+  expect(res.status).toBe(200);
+  let seen = '';
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const dec = new TextDecoder();
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        seen += dec.decode(value);
+      }
+    } catch {
+      // aborted at the end of the test
+    }
+  })();
+  return { text: () => seen, close: () => ac.abort() };
+}
+
+describe('approval reaches clients', () => {
+  it('[integrity:rug-pull] approving a change sends list_changed to the sessions that were given a list, which then see the approved version', async () => {
+    const up = await upstream({ tools: [tool('echo', 'Echo.')] });
+    const w = await startAt(scratch(), { servers: { m: { url: up.url } } });
+    const s = await session(w);
+    const list = async (): Promise<string[]> => {
+      const res = await rpc(w.url, EP, s.sid, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, s.headers);
+      return ((res.json as { result: { tools: { description: string }[] } }).result.tools ?? []).map(
+        (t) => t.description,
+      );
+    };
+    expect(await list()).toEqual(['Echo.']);
+    const stream = await clientStream(w, s);
+    up.set({ tools: [tool('echo', 'Echo, loudly.')] });
+    expect(await list()).toEqual([]);
+    expect(stream.text()).not.toContain('list_changed');
+    const p = await pendingOf(w);
+    expect((await admin(w, 'POST', `/pins/${p[0]?.id ?? ''}/approve`)).status).toBe(200);
+    await until('the client notification', () => stream.text().includes('notifications/tools/list_changed'));
+    expect(await list()).toEqual(['Echo, loudly.']);
+    stream.close();
+  });
+});
+
 describe('pins persist and server identity is pinned', () => {
   it('[integrity:pin] pins live in the SQLite file under dataDir and survive a restart: a change made while Warden was down is caught against the stored pin', async () => {
     const up = await upstream({ tools: [tool('echo', 'Echo.')] });
