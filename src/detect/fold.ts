@@ -100,6 +100,17 @@ for (let c = 0; c < 65536; c++) {
     CHAR_CLASS[c] = PUNCT;
     continue;
   }
+  // Large blocks of letters with no compatibility form, case or accent to fold (CJK ideographs,
+  // Hangul syllables, Yi): classified without the per-character normalisation (start-up time).
+  if (
+    (c >= 0x3400 && c <= 0x4dbf) ||
+    (c >= 0x4e00 && c <= 0x9fff) ||
+    (c >= 0xa000 && c <= 0xa48c) ||
+    (c >= 0xac00 && c <= 0xd7a3)
+  ) {
+    CHAR_CLASS[c] = WORD;
+    continue;
+  }
   const ch = String.fromCharCode(c);
   if (IS_IGNORABLE.test(ch)) {
     CHAR_CLASS[c] = IGNORABLE;
