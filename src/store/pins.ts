@@ -113,6 +113,9 @@ function newChangeId(): string {
 
 const KINDS: readonly PinKind[] = ['server', 'tool', 'prompt', 'resourceTemplate'];
 
+/** Most approved pins the SQLite store keeps read (then it starts over). */
+const MAX_CACHED = 20_000;
+
 function byKey(a: Pin, b: Pin): number {
   return (
     a.server.localeCompare(b.server, 'en') ||
@@ -326,14 +329,31 @@ export function sqlitePinStore(file: string): PinStore {
     setStatus: db.prepare('UPDATE changes SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?'),
   };
 
+  // Approved pins as last read, so a call's check costs no query (two per call cost about 25 µs).
+  // This process is the file's only writer: every write below drops what it changes, a rolled-back
+  // batch drops everything, and the map is emptied when it reaches MAX_CACHED entries.
+  const cached = new Map<string, Pin | null>();
+  const ck = (s: string, k: string, n: string): string => `${s}\0${k}\0${n}`;
   const store: PinStore = {
     get(s, k, n) {
+      const key = ck(s, k, n);
+      const hit = cached.get(key);
+      if (hit !== undefined) return hit ?? undefined;
       const r = q.get.get(s, k, n);
-      return r === undefined ? undefined : pinOf(r);
+      const pin = r === undefined ? undefined : pinOf(r);
+      if (cached.size >= MAX_CACHED) cached.clear();
+      cached.set(key, pin ?? null);
+      return pin;
     },
     list: (server) => (server === undefined ? q.all.all() : q.ofServer.all(server)).map(pinOf).sort(byKey),
-    put: (p) => void q.put.run(p),
-    remove: (s, k, n) => void q.remove.run(s, k, n),
+    put(p) {
+      cached.delete(ck(p.server, p.kind, p.name));
+      q.put.run(p);
+    },
+    remove(s, k, n) {
+      cached.delete(ck(s, k, n));
+      q.remove.run(s, k, n);
+    },
     hasBaseline: (s, k) => q.hasBaseline.get(s, k) !== undefined,
     setBaseline: (s, k) => void q.setBaseline.run(s, k, new Date().toISOString()),
     pendingFor(s, k, n) {
@@ -373,8 +393,16 @@ export function sqlitePinStore(file: string): PinStore {
     countChanges: (server) => q.count.get(server)?.n ?? 0,
     setStatus: (id, status, by, at) => void q.setStatus.run(status, by ?? null, at, id),
     // better-sqlite3 transactions nest as savepoints, so addChange inside a batch is fine.
-    batch: (fn) => db.transaction(fn)(),
+    batch(fn) {
+      try {
+        return db.transaction(fn)();
+      } catch (err) {
+        cached.clear();
+        throw err;
+      }
+    },
     replaceAll: db.transaction((list: readonly Pin[]) => {
+      cached.clear();
       q.clearPins.run();
       const now = new Date().toISOString();
       for (const p of list) {

@@ -30,7 +30,7 @@ const stores: [string, () => PinStore][] = [
   ],
 ];
 
-describe.each(stores)('%s pin store', (_name, make) => {
+describe.each(stores)('%s pin store', (storeName, make) => {
   it('stores pins sorted, supersedes an open change, and applies decisions', () => {
     const s = make();
     s.put(pin('b', 'x', '1'));
@@ -105,6 +105,32 @@ describe.each(stores)('%s pin store', (_name, make) => {
     s.replaceAll([pin('c', 'q', 'cc')]);
     expect(s.list().map((p) => p.name)).toEqual(['q']);
     expect(s.hasBaseline('c', 'tool')).toBe(true);
+    s.close();
+  });
+
+  it('a pin read once is never served stale: after put, remove, replaceAll and a rolled-back batch, get answers what is stored', () => {
+    const s = make();
+    expect(s.get('a', 'tool', 'x')).toBeUndefined();
+    s.put(pin('a', 'x', '1'));
+    expect(s.get('a', 'tool', 'x')?.hash).toBe('1');
+    s.put(pin('a', 'x', '2'));
+    expect(s.get('a', 'tool', 'x')?.hash).toBe('2');
+    expect(() =>
+      s.batch(() => {
+        s.put(pin('a', 'x', '3'));
+        expect(s.get('a', 'tool', 'x')?.hash).toBe('3');
+        throw new Error('roll back');
+      }),
+    ).toThrow('roll back');
+    // The memory store has no transactions; the SQLite one rolls the write back.
+    expect(s.get('a', 'tool', 'x')?.hash).toBe(storeName === 'sqlite' ? '2' : '3');
+    s.remove('a', 'tool', 'x');
+    expect(s.get('a', 'tool', 'x')).toBeUndefined();
+    s.put(pin('a', 'x', '4'));
+    expect(s.get('a', 'tool', 'x')?.hash).toBe('4');
+    s.replaceAll([pin('a', 'y', '5')]);
+    expect(s.get('a', 'tool', 'x')).toBeUndefined();
+    expect(s.get('a', 'tool', 'y')?.hash).toBe('5');
     s.close();
   });
 });
