@@ -54,6 +54,9 @@ export function embeddedDefault(): Config {
     },
     // Only tokens of the local issuer are accepted here, so every principal may use the demo server.
     policy: { rules: [{ id: 'demo-notes', effect: 'allow', servers: ['notes'] }] },
+    // Content inspection with its defaults (docs/inspection.md): what flows back to the model is
+    // checked from the first start.
+    inspection: {},
   });
 }
 
