@@ -1,8 +1,11 @@
 /**
- * The admin API client shared by `warden approvals` and `warden elevate`: where the API is
- * (`--admin URL`, default http://127.0.0.1:8788), the bearer token (`--token T` or
- * WARDEN_ADMIN_TOKEN), and one JSON call that turns refusals into a readable line.
+ * The admin API client shared by `warden approvals`, `warden elevate` and `warden pins`: where the
+ * API is (`--admin URL`, default http://127.0.0.1:8788), the bearer token (`--token T` or
+ * WARDEN_ADMIN_TOKEN), one JSON call that turns refusals into a readable line, and the command-line
+ * frame every one of those commands runs in.
  */
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 
 /** Default admin API base URL (the `admin` config defaults). */
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8788';
@@ -102,4 +105,74 @@ export async function runAdminCommand(body: () => Promise<number>): Promise<numb
     }
     throw err;
   }
+}
+
+type ExtraOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** The parsed option values of an admin command that takes `O` besides ADMIN_OPTIONS. */
+export type AdminValues<O extends ExtraOptions> = ReturnType<
+  typeof parseArgs<{
+    args: string[];
+    options: typeof ADMIN_OPTIONS & O;
+    allowPositionals: true;
+    strict: true;
+  }>
+>['values'];
+
+/** One parsed admin command line: `warden <command> SUB [ID] [EXTRA…] [options]`. */
+export interface AdminCommandLine<V> {
+  /** The subcommand (first positional), if any. */
+  readonly sub: string | undefined;
+  /** The second positional (usually an id), if any. */
+  readonly id: string | undefined;
+  /** Any positionals after the id. */
+  readonly extra: readonly string[];
+  /** The parsed options. */
+  readonly values: V;
+  /** Writes text to the command's output. */
+  readonly out: (text: string) => void;
+  /** Writes a document as indented JSON (the `--json` form). */
+  readonly printJson: (doc: unknown) => void;
+  /** Writes a decision's outcome: the JSON answer with `--json`, else `ID: outcome`. */
+  readonly printOutcome: (id: string, doc: Record<string, unknown>) => void;
+}
+
+/**
+ * Runs an admin command line: parses `argv` strictly with ADMIN_OPTIONS plus `options`, hands the
+ * parts to `body`, and resolves to its exit code. A body that resolves `undefined` did not match
+ * a subcommand: the usage line is printed and the exit code is 1, as for any AdminCallFailed.
+ */
+export function runAdminCommandLine<O extends ExtraOptions>(
+  argv: string[],
+  out: (text: string) => void,
+  usage: string,
+  options: O,
+  body: (cmd: AdminCommandLine<AdminValues<O>>) => Promise<number | undefined>,
+): Promise<number> {
+  return runAdminCommand(async () => {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...ADMIN_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+    const [sub, id, ...extra] = positionals;
+    const printJson = (doc: unknown): void => out(JSON.stringify(doc, null, 2) + '\n');
+    // The generic spread hides ADMIN_OPTIONS' `json` from the checker here; parseArgs always sets it.
+    const json = (values as { json?: boolean }).json === true;
+    const code = await body({
+      sub,
+      id,
+      extra,
+      values,
+      out,
+      printJson,
+      printOutcome: (shownId, doc) => {
+        if (json) printJson(doc);
+        else out(`${shownId}: ${String(doc.outcome)}\n`);
+      },
+    });
+    if (code === undefined) throw new AdminCallFailed(`usage: ${usage}`);
+    return code;
+  });
 }

@@ -1,14 +1,12 @@
 /**
  * `warden elevate request|approve|deny|list`: just-in-time roles through the admin API.
  */
-import { parseArgs } from 'node:util';
 import {
-  ADMIN_OPTIONS,
   AdminCallFailed,
   adminCall,
   adminTarget,
   parseDuration,
-  runAdminCommand,
+  runAdminCommandLine,
 } from './admin-client.js';
 
 /** Usage line of the command. */
@@ -34,53 +32,46 @@ export function runElevate(
   argv: string[],
   out: (text: string) => void = (t) => process.stdout.write(t),
 ): Promise<number> {
-  return runAdminCommand(async () => {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        ...ADMIN_OPTIONS,
-        role: { type: 'string' },
-        for: { type: 'string' },
-        reason: { type: 'string' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-    const [sub, id, ...extra] = positionals;
-    const target = adminTarget(values);
-    const show = (doc: Record<string, unknown>): void =>
-      out(
-        values.json
-          ? JSON.stringify(doc, null, 2) + '\n'
-          : line(typeof doc.elevation === 'object' && doc.elevation !== null ? doc.elevation : {}),
-      );
-    if (sub === 'request' && id === undefined) {
-      const durationSec = values.for === undefined ? undefined : parseDuration(values.for);
-      if (values.role === undefined || durationSec === undefined || values.reason === undefined)
-        throw new AdminCallFailed(
-          `--role, --for (900, 90s, 30m, 8h, 1d) and --reason are required\nusage: ${ELEVATE_USAGE}`,
+  const options = { role: { type: 'string' }, for: { type: 'string' }, reason: { type: 'string' } } as const;
+  return runAdminCommandLine(
+    argv,
+    out,
+    ELEVATE_USAGE,
+    options,
+    async ({ sub, id, extra, values, printJson }) => {
+      const target = adminTarget(values);
+      const show = (doc: Record<string, unknown>): void => {
+        if (values.json) printJson(doc);
+        else out(line(typeof doc.elevation === 'object' && doc.elevation !== null ? doc.elevation : {}));
+      };
+      if (sub === 'request' && id === undefined) {
+        const durationSec = values.for === undefined ? undefined : parseDuration(values.for);
+        if (values.role === undefined || durationSec === undefined || values.reason === undefined)
+          throw new AdminCallFailed(
+            `--role, --for (900, 90s, 30m, 8h, 1d) and --reason are required\nusage: ${ELEVATE_USAGE}`,
+          );
+        show(
+          await adminCall(target, 'POST', '/elevations', {
+            role: values.role,
+            durationSec,
+            reason: values.reason,
+          }),
         );
-      show(
-        await adminCall(target, 'POST', '/elevations', {
-          role: values.role,
-          durationSec,
-          reason: values.reason,
-        }),
-      );
-      return 0;
-    }
-    if ((sub === 'approve' || sub === 'deny') && id !== undefined && extra.length === 0) {
-      show(await adminCall(target, 'POST', `/elevations/${encodeURIComponent(id)}/${sub}`));
-      return 0;
-    }
-    if (sub === 'list' && id === undefined) {
-      const doc = await adminCall(target, 'GET', '/elevations');
-      const items = Array.isArray(doc.elevations) ? (doc.elevations as Shown[]) : [];
-      if (values.json) out(JSON.stringify(items, null, 2) + '\n');
-      else if (items.length === 0) out('no elevations\n');
-      else for (const e of items) out(line(e));
-      return 0;
-    }
-    throw new AdminCallFailed(`usage: ${ELEVATE_USAGE}`);
-  });
+        return 0;
+      }
+      if ((sub === 'approve' || sub === 'deny') && id !== undefined && extra.length === 0) {
+        show(await adminCall(target, 'POST', `/elevations/${encodeURIComponent(id)}/${sub}`));
+        return 0;
+      }
+      if (sub === 'list' && id === undefined) {
+        const doc = await adminCall(target, 'GET', '/elevations');
+        const items = Array.isArray(doc.elevations) ? (doc.elevations as Shown[]) : [];
+        if (values.json) printJson(items);
+        else if (items.length === 0) out('no elevations\n');
+        else for (const e of items) out(line(e));
+        return 0;
+      }
+      return undefined;
+    },
+  );
 }

@@ -4,8 +4,7 @@
  * reviewer commits: every approved pin, sorted, with its hash and definition.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { ADMIN_OPTIONS, AdminCallFailed, adminCall, adminTarget, runAdminCommand } from './admin-client.js';
+import { adminCall, adminTarget, runAdminCommandLine } from './admin-client.js';
 import type { AdminTarget } from './admin-client.js';
 
 /** Usage line of the command. */
@@ -55,54 +54,52 @@ export function runPins(
   argv: string[],
   out: (text: string) => void = (t) => process.stdout.write(t),
 ): Promise<number> {
-  return runAdminCommand(async () => {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { ...ADMIN_OPTIONS, out: { type: 'string', default: 'warden.lock' } },
-      allowPositionals: true,
-      strict: true,
-    });
-    const [sub, id, ...extra] = positionals;
-    if (extra.length > 0) throw new AdminCallFailed(`usage: ${PINS_USAGE}`);
-    const target = adminTarget(values);
-    if (sub === 'list' && id === undefined) {
-      const doc = await adminCall(target, 'GET', '/pins');
-      if (values.json) {
-        out(JSON.stringify(doc, null, 2) + '\n');
+  const options = { out: { type: 'string', default: 'warden.lock' } } as const;
+  return runAdminCommandLine(
+    argv,
+    out,
+    PINS_USAGE,
+    options,
+    async ({ sub, id, extra, values, printJson, printOutcome }) => {
+      if (extra.length > 0) return undefined;
+      const target = adminTarget(values);
+      if (sub === 'list' && id === undefined) {
+        const doc = await adminCall(target, 'GET', '/pins');
+        if (values.json) {
+          printJson(doc);
+          return 0;
+        }
+        const pending = Array.isArray(doc.pending) ? (doc.pending as ChangeView[]) : [];
+        const pins = Array.isArray(doc.pins) ? (doc.pins as ChangeView[]) : [];
+        out(`${pins.length} approved pin(s); ${pending.length} change(s) waiting for review\n`);
+        for (const c of pending)
+          out(`${String(c.id)}  ${label(c)}  ${String(c.change)}  detected ${String(c.detectedAt)}\n`);
+        if (pending.length > 0) out('see a change with `warden pins diff ID`\n');
         return 0;
       }
-      const pending = Array.isArray(doc.pending) ? (doc.pending as ChangeView[]) : [];
-      const pins = Array.isArray(doc.pins) ? (doc.pins as ChangeView[]) : [];
-      out(`${pins.length} approved pin(s); ${pending.length} change(s) waiting for review\n`);
-      for (const c of pending)
-        out(`${String(c.id)}  ${label(c)}  ${String(c.change)}  detected ${String(c.detectedAt)}\n`);
-      if (pending.length > 0) out('see a change with `warden pins diff ID`\n');
-      return 0;
-    }
-    if (sub === 'diff') {
-      if (id !== undefined) {
-        await showDiff(target, id, out);
+      if (sub === 'diff') {
+        if (id !== undefined) {
+          await showDiff(target, id, out);
+          return 0;
+        }
+        const doc = await adminCall(target, 'GET', '/pins');
+        const pending = Array.isArray(doc.pending) ? (doc.pending as ChangeView[]) : [];
+        if (pending.length === 0) out('no changes are waiting for review\n');
+        for (const c of pending) await showDiff(target, String(c.id), out);
         return 0;
       }
-      const doc = await adminCall(target, 'GET', '/pins');
-      const pending = Array.isArray(doc.pending) ? (doc.pending as ChangeView[]) : [];
-      if (pending.length === 0) out('no changes are waiting for review\n');
-      for (const c of pending) await showDiff(target, String(c.id), out);
-      return 0;
-    }
-    if ((sub === 'approve' || sub === 'reject') && id !== undefined) {
-      const doc = await adminCall(target, 'POST', `/pins/${encodeURIComponent(id)}/${sub}`);
-      if (values.json) out(JSON.stringify(doc, null, 2) + '\n');
-      else out(`${id}: ${String(doc.outcome)}\n`);
-      return 0;
-    }
-    if (sub === 'lock' && id === undefined) {
-      const doc = await adminCall(target, 'GET', '/pins/lock');
-      const pins = Array.isArray(doc.pins) ? doc.pins.length : 0;
-      writeFileSync(values.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o644 });
-      out(`wrote ${pins} pin(s) to ${values.out}\n`);
-      return 0;
-    }
-    throw new AdminCallFailed(`usage: ${PINS_USAGE}`);
-  });
+      if ((sub === 'approve' || sub === 'reject') && id !== undefined) {
+        printOutcome(id, await adminCall(target, 'POST', `/pins/${encodeURIComponent(id)}/${sub}`));
+        return 0;
+      }
+      if (sub === 'lock' && id === undefined) {
+        const doc = await adminCall(target, 'GET', '/pins/lock');
+        const pins = Array.isArray(doc.pins) ? doc.pins.length : 0;
+        writeFileSync(values.out, JSON.stringify(doc, null, 2) + '\n', { mode: 0o644 });
+        out(`wrote ${pins} pin(s) to ${values.out}\n`);
+        return 0;
+      }
+      return undefined;
+    },
+  );
 }
