@@ -85,6 +85,20 @@ function cached(
   };
 }
 
+/** A detector that sends the text in Azure-sized chunks (at most AZURE_MAX_CHUNKS) and joins their hits. */
+function chunked(
+  base: Omit<ExternalDetector, 'check'>,
+  one: (chunk: string, direction: Direction) => Promise<ExternalHit[]>,
+): ExternalDetector {
+  return {
+    ...base,
+    async check(text, direction) {
+      const parts = await Promise.all(chunks(base.name, text).map((c) => one(c, direction)));
+      return parts.flat();
+    },
+  };
+}
+
 /** Builds one external detector; `secret` resolves a secret reference. */
 export function createExternalDetector(
   cfg: ExternalDetectorConfig,
@@ -124,13 +138,7 @@ export function createExternalDetector(
         }
         return hits;
       });
-      return {
-        ...base,
-        async check(text, direction) {
-          const parts = await Promise.all(chunks(cfg.name, text).map((c) => one(c, direction)));
-          return parts.flat();
-        },
-      };
+      return chunked(base, one);
     }
     case 'azure-text-analysis': {
       const url = azureUrl(`${path}.endpoint`, cfg.endpoint, 'analyze', cfg.apiVersion);
@@ -152,13 +160,7 @@ export function createExternalDetector(
         }
         return hits;
       });
-      return {
-        ...base,
-        async check(text, direction) {
-          const parts = await Promise.all(chunks(cfg.name, text).map((c) => one(c, direction)));
-          return parts.flat();
-        },
-      };
+      return chunked(base, one);
     }
     case 'http': {
       const url = checkUrl(`${path}.url`, cfg.url).href;
