@@ -12,8 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { WardenError } from '../core/errors.js';
+import { limiterWindow } from './limits.js';
 import type { InflightCounter, LimitStore, WindowCounter } from './limits.js';
 
 declare module 'ioredis' {
@@ -92,24 +93,7 @@ function redisWindow(
     // Not connected: refuse at once rather than wait for a command timeout.
     rejectIfRedisNotReady: true,
   });
-  return {
-    async take(key, windowSec) {
-      try {
-        const r = await rl.consume(key, 1, windowSec === undefined ? {} : { customDuration: windowSec });
-        return { ok: true, msBeforeNext: Math.max(r.msBeforeNext, 0) };
-      } catch (e) {
-        if (e instanceof RateLimiterRes) return { ok: false, msBeforeNext: Math.max(e.msBeforeNext, 0) };
-        throw unavailable(e);
-      }
-    },
-    async giveBack(key) {
-      try {
-        await rl.reward(key, 1);
-      } catch (e) {
-        throw unavailable(e);
-      }
-    },
-  };
+  return limiterWindow(rl, unavailable);
 }
 
 function redisInflight(

@@ -5,6 +5,7 @@
  * `redisLimitStore` in `limits-redis.ts`, behind the same interface.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** The outcome of taking one point from a window counter. */
 export interface Take {
@@ -45,8 +46,14 @@ export interface LimitStore {
   inflight(name: string): InflightCounter;
 }
 
-function memoryWindow(name: string, points: number, durationSec: number): WindowCounter {
-  const rl = new RateLimiterMemory({ keyPrefix: name, points, duration: durationSec });
+/**
+ * A window counter over a rate-limiter-flexible limiter (memory or Redis). `fault` turns a
+ * limiter failure into what `take` and `giveBack` reject with (default: the failure itself).
+ */
+export function limiterWindow(
+  rl: RateLimiterAbstract,
+  fault: (err: unknown) => unknown = (e) => e,
+): WindowCounter {
   return {
     async take(key, windowSec) {
       try {
@@ -55,13 +62,21 @@ function memoryWindow(name: string, points: number, durationSec: number): Window
       } catch (e) {
         // The library rejects with its result object when the window is spent; anything else is a fault.
         if (e instanceof RateLimiterRes) return { ok: false, msBeforeNext: Math.max(e.msBeforeNext, 0) };
-        throw e;
+        throw fault(e);
       }
     },
     async giveBack(key) {
-      await rl.reward(key, 1);
+      try {
+        await rl.reward(key, 1);
+      } catch (e) {
+        throw fault(e);
+      }
     },
   };
+}
+
+function memoryWindow(name: string, points: number, durationSec: number): WindowCounter {
+  return limiterWindow(new RateLimiterMemory({ keyPrefix: name, points, duration: durationSec }));
 }
 
 function memoryInflight(): InflightCounter {
