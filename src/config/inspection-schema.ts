@@ -145,17 +145,22 @@ const endpoint = z.url({ protocol: /^https?$/ }).meta({
   description: 'Base URL of the service; `http:` only for a loopback host (local testing).',
 });
 
+/** What both Azure AI Content Safety detectors take. */
+const azureCommon = {
+  ...detectorCommon,
+  endpoint,
+  apiVersion: z
+    .string()
+    .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$/)
+    .default('2024-09-01')
+    .meta({ description: '`api-version` query parameter.' }),
+  key: secretRefString('The Content Safety subscription key (`Ocp-Apim-Subscription-Key`).'),
+};
+
 const azurePromptShields = z
   .strictObject({
     type: z.literal('azure-prompt-shields'),
-    ...detectorCommon,
-    endpoint,
-    apiVersion: z
-      .string()
-      .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$/)
-      .default('2024-09-01')
-      .meta({ description: '`api-version` query parameter.' }),
-    key: secretRefString('The Content Safety subscription key (`Ocp-Apim-Subscription-Key`).'),
+    ...azureCommon,
   })
   .meta({
     description:
@@ -165,14 +170,7 @@ const azurePromptShields = z
 const azureTextAnalysis = z
   .strictObject({
     type: z.literal('azure-text-analysis'),
-    ...detectorCommon,
-    endpoint,
-    apiVersion: z
-      .string()
-      .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$/)
-      .default('2024-09-01')
-      .meta({ description: '`api-version` query parameter.' }),
-    key: secretRefString('The Content Safety subscription key (`Ocp-Apim-Subscription-Key`).'),
+    ...azureCommon,
     categories: z
       .array(z.enum(['Hate', 'SelfHarm', 'Sexual', 'Violence']))
       .min(1)
