@@ -5,11 +5,11 @@
  * rounds; the figure is MB/s (MiB of text per second of this process's CPU time, so other load on
  * a shared machine counts less) at the median round, with the wall-clock figure beside it. Rows: each
  * detector alone, every local text detector in sequence (injection, secrets, personal data,
- * invisible, ANSI), and `inspectText` as the facade wires it today.
+ * invisible and ANSI in one scan), and `inspectText` as the facade wires it today.
  *
  * Environment: BENCH_DETECT_MB (corpus size, default 8), BENCH_DETECT_ROUNDS (default 7).
  */
-import { detectAnsi, detectInvisible, sanitizeText } from '../src/detect/unicode.js';
+import { detectAnsi, detectControls, detectInvisible, sanitizeText } from '../src/detect/unicode.js';
 import { detectInjection } from '../src/detect/injection.js';
 import { inspectText } from '../src/detect/index.js';
 import { detectPii } from '../src/detect/pii.js';
@@ -51,19 +51,21 @@ function measure(name: string, text: string, run: (t: string) => number): Detect
 /** Runs every row over a corpus of `mb` MiB. */
 export function runDetectBench(mb = MB): DetectRow[] {
   const text = sensitiveText(Math.round(mb * 1048576));
+  // Invisible characters and ANSI escapes come from one scan (detectControls), as inspectText and
+  // the inspect stage run them.
+  const controls = (t: string): number => {
+    const c = detectControls(t);
+    return c.invisible.length + c.ansi.length;
+  };
   const all = (t: string): number =>
-    detectInjection(t).findings.length +
-    detectSecrets(t).length +
-    detectPii(t).length +
-    detectInvisible(t).length +
-    detectAnsi(t).length;
-  const h4 = (t: string): number =>
-    detectSecrets(t).length + detectPii(t).length + detectInvisible(t).length + detectAnsi(t).length;
+    detectInjection(t).findings.length + detectSecrets(t).length + detectPii(t).length + controls(t);
+  const h4 = (t: string): number => detectSecrets(t).length + detectPii(t).length + controls(t);
   return [
     measure('secrets', text, (t) => detectSecrets(t).length),
     measure('personal data', text, (t) => detectPii(t).length),
     measure('invisible', text, (t) => detectInvisible(t).length),
     measure('ansi', text, (t) => detectAnsi(t).length),
+    measure('invisible + ansi (one scan)', text, controls),
     measure('sanitizeText', text, (t) => (sanitizeText(t).length === t.length ? 0 : 1)),
     measure('injection', text, (t) => detectInjection(t).findings.length),
     measure('all local detectors in sequence', text, all),

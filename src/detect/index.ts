@@ -15,7 +15,7 @@ import { detectInjection } from './injection.js';
 import { detectCommandArgs } from './command.js';
 import { detectPii } from './pii.js';
 import { detectSecrets } from './secrets.js';
-import { detectAnsi, detectInvisible } from './unicode.js';
+import { detectControls } from './unicode.js';
 import type { InjectionContext } from './injection.js';
 import type { Finding } from './types.js';
 import { atLeast } from './types.js';
@@ -25,7 +25,7 @@ export type { InjectionResult } from './injection.js';
 export { detectSecrets } from './secrets.js';
 export { classify, detectPii } from './pii.js';
 export type { Classification } from './pii.js';
-export { detectAnsi, detectInvisible, safeIconUri, sanitizeText } from './unicode.js';
+export { detectAnsi, detectControls, detectInvisible, safeIconUri, sanitizeText } from './unicode.js';
 export { detectCommandArgs } from './command.js';
 export { redactText } from './redact.js';
 
@@ -50,11 +50,12 @@ export const T_BLOCK = 0.85;
 export function inspectText(text: string, options?: { kind?: TextKind }): TextVerdict {
   const kind = options?.kind ?? 'result';
   const inj = detectInjection(text, { kind });
+  const controls = detectControls(text); // invisible characters and ANSI escapes in one scan
   const others: Finding[] = [
     ...detectSecrets(text),
     ...detectPii(text),
-    ...detectInvisible(text),
-    ...detectAnsi(text),
+    ...controls.invisible,
+    ...controls.ansi,
   ];
   // Command-argument findings only flag: whether an argument reaches a shell or a file system is
   // the tool's business (the gateway applies them per tool); prose with a line break is not an attack.

@@ -216,29 +216,63 @@ function evidenceOf(rule: string, raw: string): string {
   return `${codes.join(' ')}${raw.length > 24 ? ` …[${raw.length}]` : ''}`.slice(0, 120);
 }
 
-/** One scan: findings of the wanted kinds (merged per run of one rule) and the spans to remove. */
-function scan(
-  text: string,
-  want: 'ansi' | 'invisible' | undefined,
-  removals: number[] | undefined,
-): Finding[] {
-  const findings: Finding[] = [];
-  let open:
-    { rule: string; kind: 'ansi' | 'invisible'; severity: Severity; start: number; end: number } | undefined;
-  const close = (): void => {
-    if (open === undefined) return;
-    if (findings.length < MAX_FINDINGS) {
-      findings.push({
+/** An open run of one rule (adjacent spots of the same rule merge into one finding). */
+interface Run {
+  rule: string;
+  kind: 'ansi' | 'invisible';
+  severity: Severity;
+  start: number;
+  end: number;
+}
+
+/** Findings of one kind as the scan collects them: the closed runs and the open one. */
+class Collector {
+  readonly findings: Finding[] = [];
+  open: Run | undefined = undefined;
+
+  constructor(private readonly text: string) {}
+
+  add(rule: string, kind: 'ansi' | 'invisible', severity: Severity, start: number, end: number): void {
+    const open = this.open;
+    if (open !== undefined && open.rule === rule && open.end === start) {
+      open.end = end;
+      if (severity === 'high') open.severity = 'high';
+      return;
+    }
+    this.close();
+    this.open = { rule, kind, severity, start, end };
+  }
+
+  close(): Finding[] {
+    const open = this.open;
+    if (open === undefined) return this.findings;
+    if (this.findings.length < MAX_FINDINGS) {
+      this.findings.push({
         rule: open.rule,
         kind: open.kind,
         severity: open.severity,
         start: open.start,
         end: open.end,
-        evidence: evidenceOf(open.rule, text.slice(open.start, open.end)),
+        evidence: evidenceOf(open.rule, this.text.slice(open.start, open.end)),
       });
     }
-    open = undefined;
-  };
+    this.open = undefined;
+    return this.findings;
+  }
+}
+
+/**
+ * One scan: findings of the wanted kinds (merged per run of one rule; each kind collected apart, so
+ * one scan serves both detectors) and the spans to remove. Runs of printable ASCII (with tab and
+ * line feed) are skipped by one regular expression; a text without any other character costs that
+ * one scan.
+ */
+function scan(
+  text: string,
+  ansi: Collector | undefined,
+  invisible: Collector | undefined,
+  removals: number[] | undefined,
+): void {
   NON_ASCII_RUNS.lastIndex = 0;
   for (let m = NON_ASCII_RUNS.exec(text); m !== null; m = NON_ASCII_RUNS.exec(text)) {
     let i = m.index;
@@ -255,23 +289,14 @@ function scan(
         if (c === 0xfeff && removals !== undefined) removals.push(i, end);
       } else {
         removals?.push(i, end);
-        if (want === spot.kind) {
-          if (open !== undefined && open.rule === spot.rule && open.end === i) {
-            open.end = end;
-            if (spot.severity === 'high') open.severity = 'high';
-          } else {
-            close();
-            open = { rule: spot.rule, kind: spot.kind, severity: spot.severity, start: i, end };
-          }
-        }
+        const into = spot.kind === 'ansi' ? ansi : invisible;
+        into?.add(spot.rule, spot.kind, spot.severity, i, end);
       }
       i = end;
     }
     // An escape sequence may run past the non-ASCII run into ordinary text.
     if (i > NON_ASCII_RUNS.lastIndex) NON_ASCII_RUNS.lastIndex = i;
   }
-  close();
-  return findings;
 }
 
 /**
@@ -281,7 +306,9 @@ function scan(
  * finding per run, at most {@link MAX_FINDINGS}.
  */
 export function detectInvisible(text: string): Finding[] {
-  return scan(text, 'invisible', undefined);
+  const invisible = new Collector(text);
+  scan(text, undefined, invisible, undefined);
+  return invisible.close();
 }
 
 /**
@@ -291,13 +318,26 @@ export function detectInvisible(text: string): Finding[] {
  * return, other C0/C1 controls).
  */
 export function detectAnsi(text: string): Finding[] {
-  return scan(text, 'ansi', undefined);
+  const ansi = new Collector(text);
+  scan(text, ansi, undefined, undefined);
+  return ansi.close();
+}
+
+/**
+ * {@link detectInvisible} and {@link detectAnsi} in one scan (the same findings as calling both):
+ * callers that want both kinds pay for one pass over the text.
+ */
+export function detectControls(text: string): { invisible: Finding[]; ansi: Finding[] } {
+  const invisible = new Collector(text);
+  const ansi = new Collector(text);
+  scan(text, ansi, invisible, undefined);
+  return { invisible: invisible.close(), ansi: ansi.close() };
 }
 
 /** `text` without ANSI/terminal escapes, control characters (tab and line ends kept) and invisible/bidi characters. */
 export function sanitizeText(text: string): string {
   const removals: number[] = [];
-  scan(text, undefined, removals);
+  scan(text, undefined, undefined, removals);
   if (removals.length === 0) return text;
   const parts: string[] = [];
   let at = 0;

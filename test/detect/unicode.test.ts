@@ -3,8 +3,16 @@
  * and removed by sanitizeText, tag-character smuggling is decoded as evidence, legitimate text
  * (emoji sequences, Persian ZWNJ, CRLF, tabs) is left alone, and 1 MB inputs stay linear.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { detectAnsi, detectInvisible, safeIconUri, sanitizeText } from '../../src/detect/unicode.js';
+import {
+  MAX_FINDINGS,
+  detectAnsi,
+  detectControls,
+  detectInvisible,
+  safeIconUri,
+  sanitizeText,
+} from '../../src/detect/unicode.js';
 
 const ESC = '\u001b';
 /** ASCII text as Unicode tag characters (U+E0000 + code), the way smuggled instructions are hidden. */
@@ -154,6 +162,59 @@ describe('unicode: ANSI escapes and control characters', () => {
     const t = 'plain text\twith tabs\nand lines\r\n';
     expect(sanitizeText(t)).toBe(t);
     expect(detectAnsi(t)).toEqual([]);
+  });
+});
+
+describe('unicode: detectControls (both kinds in one scan)', () => {
+  // Pieces that make runs of one rule touch, interleave and straddle ASCII, so merging and
+  // closing of runs per kind are exercised.
+  const pieces = [
+    'plain ',
+    'a',
+    '\n',
+    '\r',
+    '\r\n',
+    '\t',
+    `${ESC}[31m`,
+    `${ESC}[2K`,
+    `${ESC}]8;;https://evil.example\u0007`,
+    `${ESC}_apc`,
+    '\u0008',
+    '\u009b0m',
+    '\u200B',
+    '\u200D',
+    '\u202E',
+    '\u00AD',
+    '\uFE0F',
+    '\uFEFF',
+    '\u{1F468}',
+    'é',
+    tags('hi'),
+    selectors('x'),
+  ];
+
+  it('finds exactly what detectInvisible and detectAnsi find apart, on any mix', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (parts) => {
+        const text = parts.join('');
+        expect(detectControls(text)).toEqual({ invisible: detectInvisible(text), ansi: detectAnsi(text) });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('caps each kind at MAX_FINDINGS on its own when both kinds flood the text', () => {
+    const text = `x\u200By${ESC}[2K`.repeat(MAX_FINDINGS + 50);
+    const both = detectControls(text);
+    expect(both.invisible).toHaveLength(MAX_FINDINGS);
+    expect(both.ansi).toHaveLength(MAX_FINDINGS);
+    expect(both.invisible.every((f) => f.rule === 'invisible.zero-width')).toBe(true);
+    expect(both.ansi.every((f) => f.rule === 'ansi.csi')).toBe(true);
+    expect(both).toEqual({ invisible: detectInvisible(text), ansi: detectAnsi(text) });
+  });
+
+  it('pure printable ASCII has no findings of either kind', () => {
+    expect(detectControls('plain text\twith tabs\nand lines\r\n')).toEqual({ invisible: [], ansi: [] });
   });
 });
 

@@ -9,7 +9,13 @@ import type { Classification } from '../../detect/pii.js';
 import { redactText } from '../../detect/redact.js';
 import { detectSecrets } from '../../detect/secrets.js';
 import type { Finding } from '../../detect/types.js';
-import { detectAnsi, detectInvisible, safeIconUri, sanitizeText } from '../../detect/unicode.js';
+import {
+  detectAnsi,
+  detectControls,
+  detectInvisible,
+  safeIconUri,
+  sanitizeText,
+} from '../../detect/unicode.js';
 
 export type { Classification } from '../../detect/pii.js';
 
@@ -20,6 +26,8 @@ export interface LocalDetectors {
   pii(text: string): Finding[];
   invisible(text: string): Finding[];
   ansi(text: string): Finding[];
+  /** `invisible` and `ansi` of one text in one scan (optional: without it both are called). */
+  controls?(text: string): { invisible: Finding[]; ansi: Finding[] };
   /** The text without ANSI escapes and invisible/bidi characters. */
   sanitize(text: string): string;
   command(value: string): Finding[];
@@ -36,6 +44,7 @@ export const LOCAL_DETECTORS: LocalDetectors = {
   pii: detectPii,
   invisible: detectInvisible,
   ansi: detectAnsi,
+  controls: detectControls,
   sanitize: sanitizeText,
   command: detectCommandArgs,
   redact: redactText,

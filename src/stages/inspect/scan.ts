@@ -81,8 +81,10 @@ export function scanText(input: string, det: LocalDetectors, o: ScanOptions): Sc
   };
 
   let text = input;
-  const invisible = det.invisible(text);
-  const ansi = det.ansi(text);
+  const { invisible, ansi } =
+    det.controls !== undefined
+      ? det.controls(text)
+      : { invisible: det.invisible(text), ansi: det.ansi(text) };
   for (const f of invisible) note(f, o.actions.invisible);
   for (const f of ansi) note(f, o.actions.ansi);
   const strip =
