@@ -11,7 +11,7 @@
  * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_KEEP_TMP.
  */
 import { mkdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { inspectionSchema } from '../src/config/inspection-schema.js';
 import type { Exchange, ResponseContext } from '../src/core/exchange.js';
@@ -19,7 +19,7 @@ import type { JsonRpcMessage, JsonRpcRequest } from '../src/core/jsonrpc.js';
 import { inspectStage } from '../src/stages/inspect/index.js';
 import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
-import { cpuFigure, cpuPerCall } from './lib/cpu.js';
+import { cpuFigure, cpuPerCall, formatFigure as f } from './lib/cpu.js';
 import type { CpuFigure } from './lib/cpu.js';
 import { envLoad, envNumber } from './lib/env.js';
 import { runLoad } from './lib/load.js';
@@ -27,19 +27,16 @@ import { callOnce, initialize, parseRpcBody } from './lib/mcp.js';
 import { BLOB_TEXT, ECHO_TEXT } from './lib/payload.js';
 import { cpuSeconds, freePort, startProc, stopProc } from './lib/proc.js';
 import type { Proc } from './lib/proc.js';
-import { runStandalone, writeStepResult } from './lib/step.js';
+import { addedCpu, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
+import type { OnOffRow } from './lib/on-off.js';
+import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult } from './lib/step.js';
+import type { LoadSettings, StepMachine } from './lib/step.js';
 
 /** Targets of issue 5: added CPU for a 64 KB result (µs) and echo throughput on/off. */
 export const INSPECT_TARGETS = { blobCpuUs: 1000, throughput: 0.85 } as const;
 
 /** Settings of the inspection step. */
-export interface InspectSettings {
-  readonly quick: boolean;
-  readonly rounds: number;
-  readonly durationSec: number;
-  readonly warmupSec: number;
-  readonly connections: number;
-}
+export type InspectSettings = LoadSettings;
 
 type CellId = 'off' | 'on';
 
@@ -57,14 +54,10 @@ export interface InspectBenchResult {
   readonly generatedAt: string;
   readonly command: string;
   readonly settings: InspectSettings;
-  readonly machine: {
-    readonly cores: number;
-    readonly loadAvgAtStart: number;
-    readonly loadAvgAtEnd: number;
-  };
+  readonly machine: StepMachine;
   /** In-process CPU µs per response phase call. */
   readonly inProcess: { readonly blob64k: CpuFigure; readonly echo: CpuFigure; readonly calls: number };
-  readonly rows: Readonly<Partial<Record<CellId, { rps: CpuFigure; cpuUs: CpuFigure }>>>;
+  readonly rows: Readonly<Partial<Record<CellId, OnOffRow>>>;
   /** on / off req/s per round. */
   readonly throughput: CpuFigure;
   /** on − off Warden CPU µs per echo request per round. */
@@ -83,14 +76,6 @@ export function inspectSettingsFromEnv(): InspectSettings {
     rounds: Math.max(1, Math.round(envNumber('BENCH_INSPECT_ROUNDS', quick ? 2 : 4))),
     ...envLoad(quick),
   };
-}
-
-function reproduceCommand(): string {
-  const vars = Object.entries(process.env)
-    .filter(([k, v]) => k.startsWith('BENCH_') && v !== undefined && v !== '')
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .sort();
-  return `npm run build && ${[...vars, 'node dist/bench/inspect.js'].join(' ')}`;
 }
 
 /** (a) The stage alone: response phase on a tools/call result, default settings. */
@@ -233,39 +218,18 @@ export async function runInspectBench(
       }
     }
   }
-  const ok = (id: CellId): Cell[] => cells.filter((c) => c.cell === id && c.errors === 0);
-  const ratios: number[] = [];
-  const added: number[] = [];
-  for (let r = 0; r < opts.rounds; r++) {
-    const off = ok('off').find((c) => c.round === r);
-    const on = ok('on').find((c) => c.round === r);
-    if (off !== undefined && on !== undefined) {
-      ratios.push(on.rps / off.rps);
-      added.push(on.cpuUsPerReq - off.cpuUsPerReq);
-    }
-  }
-  const rows: Partial<Record<CellId, { rps: CpuFigure; cpuUs: CpuFigure }>> = {};
-  for (const id of ids)
-    rows[id] = {
-      rps: cpuFigure(ok(id).map((c) => c.rps)),
-      cpuUs: cpuFigure(ok(id).map((c) => c.cpuUsPerReq)),
-    };
+  const pairs = roundPairs(cells, opts.rounds, 'off', 'on');
+  const ratios = throughputRatio(pairs);
   const throughput = cpuFigure(ratios);
   return {
     generatedAt: new Date().toISOString(),
-    command: reproduceCommand(),
-    settings: {
-      quick: opts.quick,
-      rounds: opts.rounds,
-      durationSec: opts.durationSec,
-      warmupSec: opts.warmupSec,
-      connections: opts.connections,
-    },
-    machine: { cores: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 },
+    command: stepCommand('inspect'),
+    settings: loadSettings(opts),
+    machine: stepMachine(loadAvgAtStart),
     inProcess,
-    rows,
+    rows: onOffRows(cells, ids),
     throughput,
-    addedCpuUs: cpuFigure(added),
+    addedCpuUs: cpuFigure(addedCpu(pairs)),
     blobMet: inProcess.blob64k.median <= INSPECT_TARGETS.blobCpuUs,
     throughputMet: ratios.length > 0 && throughput.median >= INSPECT_TARGETS.throughput,
     cells,
@@ -275,8 +239,6 @@ export async function runInspectBench(
 
 /** The lines printed for the step. */
 export function formatInspectLines(r: InspectBenchResult): string[] {
-  const f = (x: CpuFigure, d = 0): string =>
-    `${x.median.toFixed(d)} (${x.min.toFixed(d)}–${x.max.toFixed(d)})`;
   return [
     `inspect stage in process (response phase, defaults, median of ${r.inProcess.calls} calls × 5):`,
     `  64 KB result: ${f(r.inProcess.blob64k)} µs CPU  target ≤ ${INSPECT_TARGETS.blobCpuUs} µs  ${r.blobMet ? 'met' : 'MISSED'}`,

@@ -17,6 +17,11 @@ export function cpuFigure(samples: readonly number[]): CpuFigure {
   return { median: s[Math.floor(s.length / 2)] ?? NaN, min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN };
 }
 
+/** A figure as `median (min–max)` with `digits` decimals. */
+export function formatFigure(x: CpuFigure, digits = 0): string {
+  return `${x.median.toFixed(digits)} (${x.min.toFixed(digits)}–${x.max.toFixed(digits)})`;
+}
+
 /** CPU µs per call of `op` over `items`, 10 calls in flight (as the end-to-end load), minus the loop. */
 export async function cpuPerCall<T>(items: readonly T[], op: (item: T) => unknown): Promise<number> {
   const run = async (f: (item: T) => unknown): Promise<number> => {

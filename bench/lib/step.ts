@@ -1,24 +1,62 @@
 /**
  * What every benchmark step run on its own shares: a scratch directory, the machine line, the
- * result file under bench/results/, and killing started processes on exit or a signal.
+ * result file under bench/results/, the command that reproduces it, and killing started processes
+ * on exit or a signal.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchEnv } from './contenders.js';
 import { killAllStarted } from './proc.js';
 
+/** The machine a step ran on: cores and the 1-minute load average at its start and end. */
+export interface StepMachine {
+  readonly cores: number;
+  readonly loadAvgAtStart: number;
+  readonly loadAvgAtEnd: number;
+}
+
 /** What a step's result must carry for the shared printing. */
 export interface StepResult {
   readonly generatedAt: string;
-  readonly machine: {
-    readonly cores: number;
-    readonly loadAvgAtStart: number;
-    readonly loadAvgAtEnd: number;
-  };
+  readonly machine: StepMachine;
   readonly settings: { readonly rounds: number };
   readonly failures: readonly unknown[];
+}
+
+/** The end-to-end load settings every measured step records (seconds, connections, rounds). */
+export interface LoadSettings {
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly durationSec: number;
+  readonly warmupSec: number;
+  readonly connections: number;
+}
+
+/** Just the load settings of `o`, in the order a result file lists them. */
+export function loadSettings(o: LoadSettings): LoadSettings {
+  return {
+    quick: o.quick,
+    rounds: o.rounds,
+    durationSec: o.durationSec,
+    warmupSec: o.warmupSec,
+    connections: o.connections,
+  };
+}
+
+/** The machine line at the end of a step that started with load average `loadAvgAtStart`. */
+export function stepMachine(loadAvgAtStart: number): StepMachine {
+  return { cores: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 };
+}
+
+/** The command that reproduces step `name` alone (`node dist/bench/<name>.js`) with this run's BENCH_ variables. */
+export function stepCommand(name: string): string {
+  const vars = Object.entries(process.env)
+    .filter(([k, v]) => k.startsWith('BENCH_') && v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .sort();
+  return `npm run build && ${[...vars, `node dist/bench/${name}.js`].join(' ')}`;
 }
 
 /** Writes a step's result to bench/results/<name>.json under `root`; returns the file. */
