@@ -11,8 +11,9 @@
  * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_AUTH_ALGS (comma list of ES256, RS256).
  */
 import { mkdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
-import { runStandalone, writeStepResult } from './lib/step.js';
+import { loadavg } from 'node:os';
+import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult } from './lib/step.js';
+import type { StepMachine } from './lib/step.js';
 import { join } from 'node:path';
 import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
@@ -48,11 +49,7 @@ export interface AuthBenchResult {
   readonly generatedAt: string;
   readonly command: string;
   readonly settings: AuthSettings;
-  readonly machine: {
-    readonly cores: number;
-    readonly loadAvgAtStart: number;
-    readonly loadAvgAtEnd: number;
-  };
+  readonly machine: StepMachine;
   readonly rows: readonly AuthRow[];
   readonly verdicts: readonly AuthVerdict[];
   /** The stage alone, measured in the bench process (resolves what the end-to-end cells cannot). */
@@ -79,15 +76,6 @@ export function authSettingsFromEnv(): AuthSettings {
     ...envLoad(quick),
     algs,
   };
-}
-
-/** The command that reproduces this step alone, with the BENCH_ variables of this run. */
-export function authReproduceCommand(): string {
-  const vars = Object.entries(process.env)
-    .filter(([k, v]) => k.startsWith('BENCH_') && v !== undefined && v !== '')
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .sort();
-  return `npm run build && ${[...vars, 'node dist/bench/auth.js'].join(' ')}`;
 }
 
 /** Tokens minted before the cells; a first-sight cell walks them from the start (its Warden is fresh). */
@@ -277,16 +265,9 @@ export async function runAuthBench(opts: AuthBenchOptions): Promise<AuthBenchRes
     }
     return {
       generatedAt: new Date().toISOString(),
-      command: authReproduceCommand(),
-      settings: {
-        quick: opts.quick,
-        rounds: opts.rounds,
-        durationSec: opts.durationSec,
-        warmupSec: opts.warmupSec,
-        connections: opts.connections,
-        algs: opts.algs,
-      },
-      machine: { cores: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 },
+      command: stepCommand('auth'),
+      settings: { ...loadSettings(opts), algs: opts.algs },
+      machine: stepMachine(loadAvgAtStart),
       rows: authRows(cells, ids),
       verdicts: authVerdicts(cells, opts.algs),
       cells,

@@ -12,8 +12,13 @@
  * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_KEEP_TMP.
  */
 import { mkdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
-import { runStandalone, writeStepResult } from './lib/step.js';
+import { loadavg } from 'node:os';
+import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult } from './lib/step.js';
+import type { StepMachine } from './lib/step.js';
+import { cpuFigure as figure, formatFigure as f } from './lib/cpu.js';
+import type { CpuFigure } from './lib/cpu.js';
+import { addedCpu, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
+import type { OnOffRow } from './lib/on-off.js';
 import { join } from 'node:path';
 import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
@@ -68,24 +73,16 @@ export interface LpCell {
 }
 
 /** A figure over rounds: median with min–max. */
-export interface LpFigure {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-}
+export type LpFigure = CpuFigure;
 
 /** What the least-privilege step measured. */
 export interface LpBenchResult {
   readonly generatedAt: string;
   readonly command: string;
   readonly settings: LpSettings;
-  readonly machine: {
-    readonly cores: number;
-    readonly loadAvgAtStart: number;
-    readonly loadAvgAtEnd: number;
-  };
+  readonly machine: StepMachine;
   /** Per cell: req/s and Warden CPU µs per request over rounds. */
-  readonly rows: Readonly<Partial<Record<LpCellId, { readonly rps: LpFigure; readonly cpuUs: LpFigure }>>>;
+  readonly rows: Readonly<Partial<Record<LpCellId, OnOffRow>>>;
   /** Each part alone minus off, Warden CPU µs per request per round (BENCH_LP_PARTS=1). */
   readonly partsAddedCpuUs: Readonly<Partial<Record<LpPart, LpFigure>>>;
   /** The three parts measured in the bench process (resolves single µs; the verdict on added CPU). */
@@ -110,15 +107,6 @@ export function lpSettingsFromEnv(): LpSettings {
     ...envLoad(quick),
     parts: process.env.BENCH_LP_PARTS === '1',
   };
-}
-
-/** The command that reproduces this step alone, with the BENCH_ variables of this run. */
-export function lpReproduceCommand(): string {
-  const vars = Object.entries(process.env)
-    .filter(([k, v]) => k.startsWith('BENCH_') && v !== undefined && v !== '')
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .sort();
-  return `npm run build && ${[...vars, 'node dist/bench/least-privilege.js'].join(' ')}`;
 }
 
 const VALIDATION_OFF = `validation: { input: false, output: false }
@@ -213,11 +201,6 @@ async function measureCell(
   }
 }
 
-function figure(values: readonly number[]): LpFigure {
-  const s = [...values].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)] ?? NaN, min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN };
-}
-
 /** Options of one least-privilege step. */
 export interface LpBenchOptions extends LpSettings {
   readonly env: BenchEnv;
@@ -251,42 +234,19 @@ export async function runLpBench(opts: LpBenchOptions): Promise<LpBenchResult> {
       }
     }
   }
-  const of = (id: LpCellId): LpCell[] => cells.filter((c) => c.cell === id && c.errors === 0);
-  const row = (id: LpCellId): { rps: LpFigure; cpuUs: LpFigure } => ({
-    rps: figure(of(id).map((c) => c.rps)),
-    cpuUs: figure(of(id).map((c) => c.cpuUsPerReq)),
-  });
-  const pairs = (id: LpCellId): { off: LpCell; on: LpCell }[] => {
-    const out: { off: LpCell; on: LpCell }[] = [];
-    for (let r = 0; r < opts.rounds; r++) {
-      const off = of('off').find((c) => c.round === r);
-      const on = of(id).find((c) => c.round === r);
-      if (off !== undefined && on !== undefined) out.push({ off, on });
-    }
-    return out;
-  };
-  const added = pairs('on').map((p) => p.on.cpuUsPerReq - p.off.cpuUsPerReq);
-  const ratio = pairs('on').map((p) => p.on.rps / p.off.rps);
-  const rows: Partial<Record<LpCellId, { rps: LpFigure; cpuUs: LpFigure }>> = {};
-  for (const id of ids) rows[id] = row(id);
+  const pairs = (id: LpCellId): { off: LpCell; on: LpCell }[] => roundPairs(cells, opts.rounds, 'off', id);
+  const added = addedCpu(pairs('on'));
+  const ratio = throughputRatio(pairs('on'));
   const partsAddedCpuUs: Partial<Record<LpPart, LpFigure>> = {};
-  for (const part of opts.parts ? LP_PARTS : [])
-    partsAddedCpuUs[part] = figure(pairs(part).map((p) => p.on.cpuUsPerReq - p.off.cpuUsPerReq));
+  for (const part of opts.parts ? LP_PARTS : []) partsAddedCpuUs[part] = figure(addedCpu(pairs(part)));
   const addedCpuUs = figure(added);
   const throughput = figure(ratio);
   return {
     generatedAt: new Date().toISOString(),
-    command: lpReproduceCommand(),
-    settings: {
-      quick: opts.quick,
-      rounds: opts.rounds,
-      durationSec: opts.durationSec,
-      warmupSec: opts.warmupSec,
-      connections: opts.connections,
-      parts: opts.parts,
-    },
-    machine: { cores: cpus().length, loadAvgAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 },
-    rows,
+    command: stepCommand('least-privilege'),
+    settings: { ...loadSettings(opts), parts: opts.parts },
+    machine: stepMachine(loadAvgAtStart),
+    rows: onOffRows(cells, ids),
     partsAddedCpuUs,
     inProcess,
     addedCpuUs,
@@ -301,8 +261,6 @@ export async function runLpBench(opts: LpBenchOptions): Promise<LpBenchResult> {
 
 /** The step's results as printable lines, ending with the command that reproduces them. */
 export function formatLpLines(r: LpBenchResult): string[] {
-  const f = (x: LpFigure, d = 0): string =>
-    `${x.median.toFixed(d)} (${x.min.toFixed(d)}–${x.max.toFixed(d)})`;
   const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
   const label: Record<LpCellId, string> = {
     off: 'off (no policy, validation off, no limits)',
@@ -312,7 +270,7 @@ export function formatLpLines(r: LpBenchResult): string[] {
     limits: 'limits alone',
   };
   const out: string[] = [...formatLpInProcess(r.inProcess, LP_TARGETS.addedCpuUs), 'end to end:'];
-  for (const [id, x] of Object.entries(r.rows) as [LpCellId, { rps: LpFigure; cpuUs: LpFigure }][])
+  for (const [id, x] of Object.entries(r.rows) as [LpCellId, OnOffRow][])
     out.push(`${label[id].padEnd(44)} ${f(x.rps)} req/s, Warden CPU ${f(x.cpuUs)} µs/req`);
   out.push(
     `added CPU per request (on − off, per round): ${f(r.addedCpuUs, 1)} µs — target ≤ ${LP_TARGETS.addedCpuUs} µs: ${verdict(r.addedCpuMet)}`,
