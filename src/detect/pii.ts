@@ -1,7 +1,7 @@
 /**
  * Personal data detection (issue 5) with validators, and the data classification label policy acts
- * on. One global regex finds candidates (`@`, runs of digits and separators, dotted quads, IBAN
- * shapes, colon groups); validators run only at those positions: Luhn and issuer ranges for cards,
+ * on. One merged pass of five shape scans finds candidates (`@`, runs of digits and separators,
+ * dotted quads, IBAN shapes, colon groups); validators run only at those positions: Luhn and issuer ranges for cards,
  * ISO 13616 mod-97 and country lengths for IBANs, area/group/serial rules for US SSNs, birth date
  * and check digit for Korean resident registration numbers, `node:net` for IP addresses.
  *
@@ -239,8 +239,21 @@ export function isPhone(s: string): boolean {
 
 // --- the scan ---
 
-const CANDIDATES =
-  /(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})|(\+?\(?\d(?:[ .\/()-]{0,2}\d){6,22})|(@)|([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,34})|(::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
+/**
+ * The candidate shapes, in priority order (when two start at the same offset the earlier one wins,
+ * as in an alternation): dotted quads, runs of digits and separators, `@`, IBAN shapes, IPv6
+ * shapes. Each is its own scan: a regular expression that starts with one narrow character class
+ * skips ahead far faster than one alternation of all five (about 1.6 times on random text).
+ */
+const IP4_SHAPE = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/g;
+const NUM_SHAPE = /\+?\(?\d(?:[ .\/()-]{0,2}\d){6,22}/g;
+const IBAN_SHAPE = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,34}/g;
+const IP6_SHAPE = /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:/g;
+const SHAPES: readonly (RegExp | undefined)[] = [IP4_SHAPE, NUM_SHAPE, undefined, IBAN_SHAPE, IP6_SHAPE];
+const IP4 = 0;
+const NUM = 1;
+const AT = 2;
+const IBAN = 3;
 
 function isWord(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
@@ -434,29 +447,57 @@ function iban(text: string, start: number, candidate: string, out: Finding[]): b
  * Personal data in `text`: e-mail addresses (`pii.email`), phone numbers (`pii.phone`), payment
  * cards (`pii.payment-card`), IBANs (`pii.iban`), US SSNs (`pii.us-ssn`), Korean RRNs
  * (`pii.kr-rrn`) and IPv4/IPv6 addresses (`pii.ip-address`), each validated; evidence masked.
- * Synchronous; one regex pass, validators only at candidates; linear in the text length.
+ * Synchronous; one merged pass of five shape scans, validators only at candidates; linear in the
+ * text length.
  */
 export function detectPii(text: string): Finding[] {
   const out: Finding[] = [];
-  CANDIDATES.lastIndex = 0;
-  for (let m = CANDIDATES.exec(text); m !== null; m = CANDIDATES.exec(text)) {
-    // Numbered groups 1–5: ip4, num, email, iban, ip6 (named groups cost an object per match).
-    const pos = m.index;
-    const ip4 = m[1];
-    const num = m[2];
-    const ibanShape = m[4];
-    if (ip4 !== undefined) {
-      ipv4(text, pos, pos + ip4.length, out);
-    } else if (num !== undefined) {
-      numbers(text, num, pos, out);
-    } else if (m[3] !== undefined) {
-      CANDIDATES.lastIndex = email(text, pos, out);
-    } else if (ibanShape !== undefined) {
+  // The five shape scans merged in offset order: `at[k]` is the next match of shape k at or after
+  // the cursor (-2: look again, -1: none left), `found[k]` its text. A handler moves the cursor
+  // (past what it consumed, or back to resume inside a rejected shape); a shape whose next match
+  // lies before the cursor looks again from the cursor. Same candidates, same order, as one
+  // alternation of the five, since no shape looks behind its start.
+  const at = [-2, -2, -2, -2, -2];
+  const found = ['', '', '', '', ''];
+  let cursor = 0;
+  for (;;) {
+    let k = -1;
+    let pos = Infinity;
+    for (let j = 0; j < 5; j++) {
+      let p = at[j]!;
+      if (p !== -1 && p < cursor) {
+        const re = SHAPES[j];
+        if (re === undefined) {
+          p = text.indexOf('@', cursor);
+          found[j] = '@';
+        } else {
+          re.lastIndex = cursor;
+          const m = re.exec(text);
+          p = m === null ? -1 : m.index;
+          if (m !== null) found[j] = m[0];
+        }
+        at[j] = p;
+      }
+      if (p >= 0 && p < pos) {
+        pos = p;
+        k = j;
+      }
+    }
+    if (k < 0) break;
+    const shape = found[k]!;
+    cursor = pos + shape.length;
+    if (k === IP4) {
+      ipv4(text, pos, cursor, out);
+    } else if (k === NUM) {
+      numbers(text, shape, pos, out);
+    } else if (k === AT) {
+      cursor = email(text, pos, out);
+    } else if (k === IBAN) {
       // An invalid IBAN shape may still hold a number: resume after the country code.
-      if (!iban(text, pos, ibanShape, out)) CANDIDATES.lastIndex = pos + 2;
-      else CANDIDATES.lastIndex = out[out.length - 1]!.end;
-    } else if (m[5] !== undefined) {
-      CANDIDATES.lastIndex = Math.max(pos + 1, ipv6(text, pos, out));
+      if (!iban(text, pos, shape, out)) cursor = pos + 2;
+      else cursor = out[out.length - 1]!.end;
+    } else {
+      cursor = Math.max(pos + 1, ipv6(text, pos, out));
     }
   }
   return out;
