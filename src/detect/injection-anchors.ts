@@ -296,10 +296,14 @@ function put(t: AnchorTable, key: number, value: number): void {
   t.values[i] = (t.values[i] ?? 0) | value;
 }
 
-/** One byte per 16-bit hash fold: 1 when some single-word anchor folds there (a cheap pre-check). */
-export const WORD_FILTER = new Uint8Array(65536);
-/** The same for the first word of a pair anchor. */
-export const PAIR_FILTER = new Uint8Array(65536);
+/**
+ * One byte per 16-bit hash fold (a cheap pre-check, one memory read per word): bit
+ * {@link WORD_BIT} when some single-word anchor folds there, bit {@link PAIR_BIT} when the first
+ * word of some pair anchor does.
+ */
+export const FILTER = new Uint8Array(65536);
+export const WORD_BIT = 1;
+export const PAIR_BIT = 2;
 
 function fold16(h: number): number {
   return (h ^ (h >>> 16)) & 0xffff;
@@ -319,10 +323,10 @@ function addItem(fam: number, item: string): void {
   const h0 = hashWord(words[0]!);
   if (words.length === 1) {
     put(WORDS, h0, value);
-    WORD_FILTER[fold16(h0)] = 1;
+    FILTER[fold16(h0)]! |= WORD_BIT;
   } else {
     put(PAIRS, pairKey(h0, hashWord(words[1]!)), value);
-    PAIR_FILTER[fold16(h0)] = 1;
+    FILTER[fold16(h0)]! |= PAIR_BIT;
   }
 }
 
@@ -348,7 +352,7 @@ for (const [words, flag] of [
 ] as const) {
   for (const w of words.split(' ')) {
     put(WORDS, hashWord(w), flag);
-    WORD_FILTER[fold16(hashWord(w))] = 1;
+    FILTER[fold16(hashWord(w))]! |= WORD_BIT;
   }
 }
 

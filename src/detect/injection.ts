@@ -9,13 +9,14 @@
 import { CHAR_CLASS, CLASS_FOLD, FOLD, IGNORABLE, PUNCT, WORD } from './fold.js';
 import { ALL_FAMILIES, DOCUMENT_FAMILIES, FAM, RULES } from './injection-rules.js';
 import {
+  FILTER,
   PAIRS,
-  PAIR_FILTER,
+  PAIR_BIT,
   ROLE_LABEL,
   START_SHIFT,
   TAG_WORD,
   WORDS,
-  WORD_FILTER,
+  WORD_BIT,
   lookup,
   pairKey,
 } from './injection-anchors.js';
@@ -92,13 +93,13 @@ const MAX_HITS = 3 * 4096; // anchors kept (start, end, families); beyond that t
 export function scanAnchors(text: string, allowed: number): number[] {
   const hits: number[] = [];
   const n = text.length;
-  const wFilter = WORD_FILTER;
-  const pFilter = PAIR_FILTER;
+  const filter = FILTER;
   let h = 0;
   let wlen = 0;
   let wstart = 0;
   let prevH = 0; // hash of the previous word
   let prevStart = -1; // its start, -1 if none (or punctuation since)
+  let prevPair = false; // it may start a pair anchor (its filter byte has the pair bit)
   let prevAtSentence = false; // it opened a sentence
   let sentenceStart = true; // the next word opens a sentence
   let lineStart = true; // the next word opens a line
@@ -144,9 +145,10 @@ export function scanAnchors(text: string, allowed: number): number[] {
           hits.push(spacedStart, Math.min(lastWordEnd, spacedStart + SPACED_SPAN), allowed);
         spacedRun = 0;
       }
-      const f = (h ^ (h >>> 16)) & 0xffff;
+      // One filter byte per word: whether it may be a word anchor, and may start a pair anchor.
+      const bits = filter[(h ^ (h >>> 16)) & 0xffff] as number;
       let wv = 0;
-      if (wFilter[f] === 1) {
+      if ((bits & WORD_BIT) !== 0) {
         wv = lookup(WORDS, h);
         let fam = (wv & allowed) | (sentenceStart ? (wv >>> START_SHIFT) & allowed : 0);
         if ((wv & TAG_WORD) !== 0 && wstart > 0) {
@@ -155,7 +157,7 @@ export function scanAnchors(text: string, allowed: number): number[] {
         }
         if (fam !== 0 && hits.length < MAX_HITS) hits.push(wstart, i, fam);
       }
-      if (prevStart >= 0 && pFilter[(prevH ^ (prevH >>> 16)) & 0xffff] === 1) {
+      if (prevStart >= 0 && prevPair) {
         const pv = lookup(PAIRS, pairKey(prevH, h));
         const pf = (pv & allowed) | (prevAtSentence ? (pv >>> START_SHIFT) & allowed : 0);
         if (pf !== 0 && hits.length < MAX_HITS) hits.push(prevStart, i, pf);
@@ -163,6 +165,7 @@ export function scanAnchors(text: string, allowed: number): number[] {
       lastValue = wv;
       lastWasLineOpener = lineStart;
       prevH = h;
+      prevPair = (bits & PAIR_BIT) !== 0;
       prevStart = wstart;
       prevAtSentence = sentenceStart;
       lastWordEnd = i;
