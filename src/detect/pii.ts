@@ -303,10 +303,14 @@ const GROUP = /[+(]?(\d+)\)?/g;
 
 /** Card, SSN, RRN or phone within the digit run `run` at `offset`; returns true when found. */
 function numberAt(run: string, offset: number, out: Finding[]): boolean {
-  const digits = run.replace(NON_DIGITS, '');
-  const seps = run.replace(DIGITS_AND_BRACKETS, '');
+  let count = 0;
+  for (let i = 0; i < run.length; i++) if (isDigit(run.charCodeAt(i))) count++;
+  // Without `+`, every format here has at least nine digits (SSN, trunk-prefixed phone), and none
+  // more than 19 (a card); E.164 with `+` has 8–15. Most candidates (log counters, ids) stop here.
+  if (count > 19 || (count < 9 && run.charCodeAt(0) !== 43)) return false;
   // Cards: 13–19 digits, no separators or one kind (space or dash) between groups.
-  if (digits.length >= 13 && digits.length <= 19 && CARD_SHAPE.test(run) && ONE_SEPARATOR.test(seps)) {
+  if (count >= 13 && CARD_SHAPE.test(run) && ONE_SEPARATOR.test(run.replace(DIGITS_AND_BRACKETS, ''))) {
+    const digits = run.replace(NON_DIGITS, '');
     if (isPaymentCard(digits)) {
       push(out, 'pii.payment-card', 'high', offset, offset + run.length, `card ${maskTail(digits, 4)}`);
       return true;
