@@ -19,7 +19,7 @@ import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startRecordingUpstream } from '../fixtures/servers/recording-http.js';
 import type { RecordingUpstream } from '../fixtures/servers/recording-http.js';
-import { raw } from '../helpers/http.js';
+import { modernMeta, modernPost } from '../helpers/modern.js';
 import { ROOT, openSession, rpc, startTestWarden } from '../helpers/warden.js';
 import type { TestWarden } from '../helpers/warden.js';
 
@@ -322,11 +322,7 @@ describe('user confirmation through elicitation, 2025 era (official SDK client)'
 
 /** The 2026-07-28 request metadata, with the client's capabilities. */
 function meta(caps: Record<string, unknown>): Record<string, unknown> {
-  return {
-    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-    'io.modelcontextprotocol/clientInfo': { name: 'h2-modern', version: '1' },
-    'io.modelcontextprotocol/clientCapabilities': caps,
-  };
+  return modernMeta({ name: 'h2-modern', version: '1' }, caps);
 }
 
 interface Reply {
@@ -345,18 +341,10 @@ async function modernCall(
   params: Record<string, unknown>,
   warden: TestWarden = w,
 ): Promise<Reply> {
-  const r = await raw(`${warden.url}${EP}`, {
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': 'echo',
-      authorization: await bearer(sub, warden),
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
+  const r = await modernPost<Reply['json']>(`${warden.url}${EP}`, id, 'tools/call', params, {
+    authorization: await bearer(sub, warden),
   });
-  return { status: r.status, json: JSON.parse(r.body) as Reply['json'] };
+  return { status: r.status, json: r.msg };
 }
 
 const ELICIT = { elicitation: { form: {} } };
@@ -543,17 +531,8 @@ describe('user confirmation followed by the upstream’s own question, 2026-07-2
   });
 
   async function call(id: number, params: Record<string, unknown>): Promise<Reply> {
-    const r = await raw(`${s.url}/mcp/s`, {
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'sample',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
-    });
-    return { status: r.status, json: JSON.parse(r.body) as Reply['json'] };
+    const r = await modernPost<Reply['json']>(`${s.url}/mcp/s`, id, 'tools/call', params);
+    return { status: r.status, json: r.msg };
   }
 
   it('[policy:approval] after the user confirmed, the upstream’s sampling round is relayed and its retry is not asked again', async () => {

@@ -9,7 +9,9 @@ import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startRecordingUpstream } from '../fixtures/servers/recording-http.js';
 import type { RecordingUpstream } from '../fixtures/servers/recording-http.js';
-import { raw } from '../helpers/http.js';
+import { adminApi } from '../helpers/admin.js';
+import { modernMeta, modernPost } from '../helpers/modern.js';
+import type { Msg } from '../helpers/modern.js';
 import { ROOT, openSession, rpc, startTestWarden } from '../helpers/warden.js';
 import type { TestWarden } from '../helpers/warden.js';
 
@@ -58,17 +60,12 @@ async function opsCaller(): Promise<(text: string) => ReturnType<typeof rpc>> {
     );
 }
 
-async function admin(
+function admin(
   method: 'GET' | 'POST',
   route: string,
   warden: TestWarden = w,
 ): Promise<{ status: number; json: unknown }> {
-  const token = await issuer.sign({ sub: 'ann', aud: `${warden.url}/admin`, roles: ['approver'] });
-  const res = await fetch(`${warden.admin?.url ?? ''}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return { status: res.status, json: await res.json() };
+  return adminApi<unknown>(issuer, warden, method, route, 'ann');
 }
 
 /** The id of the one held call, once it shows up in the queue. */
@@ -145,32 +142,26 @@ describe('an approved 2026-07-28 call whose upstream asks the client something',
     await s?.close();
   });
 
-  async function call(id: number, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /** A 2026-07-28 tools/call by olga. */
+  async function post(
+    id: number,
+    params: Record<string, unknown>,
+  ): Promise<{ status: number; headers: Headers; msg: Msg }> {
     const token = await issuer.sign({ sub: 'olga', aud: `${s.url}/mcp/s` });
-    const r = await raw(`${s.url}/mcp/s`, {
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'sample',
-        authorization: `Bearer ${token}`,
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
-    });
+    return modernPost(`${s.url}/mcp/s`, id, 'tools/call', params, { authorization: `Bearer ${token}` });
+  }
+
+  async function call(id: number, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const r = await post(id, params);
     expect(r.status).toBe(200);
-    return (JSON.parse(r.body) as { result: Record<string, unknown> }).result;
+    return r.msg.result ?? {};
   }
 
   it('[policy:approval] the retry that answers the upstream is the approved call going on: not held a second time', async () => {
     const params = {
       name: 'sample',
       arguments: {},
-      _meta: {
-        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-        'io.modelcontextprotocol/clientInfo': { name: 'approvals-test', version: '1' },
-        'io.modelcontextprotocol/clientCapabilities': { sampling: {} },
-      },
+      _meta: modernMeta({ name: 'approvals-test', version: '1' }, { sampling: {} }),
     };
     const first = call(1, params);
     expect((await admin('POST', `/approvals/${await heldId(s)}/approve`, s)).status).toBe(200);
@@ -202,36 +193,17 @@ describe('an approved 2026-07-28 call whose upstream asks the client something',
   });
 
   it('[policy:approval] a made-up requestState is no continuation: the call is held like any other, and even approved its state is refused with ERR_INVALID_PARAMS', async () => {
-    const pending = raw(`${s.url}/mcp/s`, {
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'sample',
-        authorization: `Bearer ${await issuer.sign({ sub: 'olga', aud: `${s.url}/mcp/s` })}`,
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 9,
-        method: 'tools/call',
-        params: {
-          name: 'sample',
-          arguments: {},
-          requestState: 'made-up',
-          inputResponses: {},
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientInfo': { name: 'approvals-test', version: '1' },
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
-        },
-      }),
+    const pending = post(9, {
+      name: 'sample',
+      arguments: {},
+      requestState: 'made-up',
+      inputResponses: {},
+      _meta: modernMeta({ name: 'approvals-test', version: '1' }),
     });
     expect((await admin('POST', `/approvals/${await heldId(s)}/approve`, s)).status).toBe(200);
     const r = await pending;
     // Routing checks the state after the hold, and answers with a JSON-RPC error.
-    const body = JSON.parse(r.body) as { error?: { code: number; data?: { code?: string } } };
+    const body = r.msg;
     expect(body.error?.code).toBe(-32602);
     expect(body.error?.data?.code).toBe('ERR_INVALID_PARAMS');
   });

@@ -21,6 +21,7 @@ import { silentLogger } from '../../src/core/log.js';
 import type { AuditRecord } from '../../src/core/exchange.js';
 import { startWarden } from '../../src/server.js';
 import type { RunningWarden } from '../../src/server.js';
+import { adminApi } from '../helpers/admin.js';
 import { makeTestPki } from '../helpers/certs.js';
 import type { TestPki } from '../helpers/certs.js';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
@@ -114,17 +115,12 @@ async function callTool(w: RunningWarden, name: string): Promise<Record<string, 
   return res.json as Record<string, unknown>;
 }
 
-async function admin(
+function admin(
   w: RunningWarden,
   method: 'GET' | 'POST',
   p: string,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const token = await issuer.sign({ sub: 'rita', aud: `${w.url}/admin`, roles: ['approver'] });
-  const res = await fetch(`${w.admin?.url ?? ''}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  return adminApi(issuer, w, method, p);
 }
 
 interface Change {

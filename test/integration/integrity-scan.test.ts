@@ -14,6 +14,7 @@ import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startMutableUpstream } from '../fixtures/servers/mutable-http.js';
 import type { MutableUpstream } from '../fixtures/servers/mutable-http.js';
+import { adminApi } from '../helpers/admin.js';
 import { ROOT, openSession, rpc, startTestWarden } from '../helpers/warden.js';
 import type { TestWarden } from '../helpers/warden.js';
 
@@ -93,17 +94,12 @@ async function names(call: Awaited<ReturnType<typeof client>>): Promise<string[]
     .sort();
 }
 
-async function admin(
+function admin(
   wd: TestWarden,
   method: 'GET' | 'POST',
   p: string,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const token = await issuer.sign({ sub: 'rita', aud: `${wd.url}/admin`, roles: ['approver'] });
-  const res = await fetch(`${wd.admin?.url ?? ''}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  return adminApi(issuer, wd, method, p);
 }
 
 interface Change {

@@ -15,6 +15,7 @@ import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startMutableUpstream } from '../fixtures/servers/mutable-http.js';
 import type { MutableUpstream } from '../fixtures/servers/mutable-http.js';
+import { adminApi } from '../helpers/admin.js';
 import { ROOT, openSession, rpc, startTestWarden } from '../helpers/warden.js';
 import type { TestWarden } from '../helpers/warden.js';
 
@@ -84,15 +85,11 @@ async function adminToken(): Promise<string> {
   return issuer.sign({ sub: 'rita', aud: `${w.url}/admin`, roles: ['approver'] });
 }
 
-async function admin(
+function admin(
   method: 'GET' | 'POST',
   p: string,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${w.admin?.url ?? ''}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${await adminToken()}` },
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  return adminApi(issuer, w, method, p);
 }
 
 interface Pending {

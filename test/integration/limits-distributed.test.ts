@@ -14,7 +14,7 @@ import { startRecordingUpstream } from '../fixtures/servers/recording-http.js';
 import type { RecordingUpstream, RecordingUpstreamOptions } from '../fixtures/servers/recording-http.js';
 import { freePort, startTestWarden } from '../helpers/warden.js';
 import type { TestWarden } from '../helpers/warden.js';
-import { modernMeta } from './modern-upstream/helpers.js';
+import { modernMeta, modernPost } from '../helpers/modern.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? '';
 const EP = '/mcp/rec';
@@ -85,27 +85,12 @@ interface Answer {
 
 /** One 2026-07-28 sessionless `tools/call echo` (one request: no initialize to count). */
 async function call(w: TestWarden, id: number, args: Record<string, unknown> = {}): Promise<Answer> {
-  const res = await fetch(w.url + EP, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': 'echo',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id,
-      method: 'tools/call',
-      params: {
-        name: 'echo',
-        arguments: { text: 'hi', ...args },
-        _meta: modernMeta({ name: 't', version: '1' }),
-      },
-    }),
+  const res = await modernPost<Answer['body']>(w.url + EP, id, 'tools/call', {
+    name: 'echo',
+    arguments: { text: 'hi', ...args },
+    _meta: modernMeta({ name: 't', version: '1' }),
   });
-  return { status: res.status, headers: res.headers, body: JSON.parse(await res.text()) as Answer['body'] };
+  return { status: res.status, headers: res.headers, body: res.msg };
 }
 
 /** The call was forwarded and answered (a JSON-RPC error inside a 200 is not a pass). */

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startRecordingUpstream } from '../fixtures/servers/recording-http.js';
 import type { RecordingUpstream, RecordingUpstreamOptions } from '../fixtures/servers/recording-http.js';
-import { modernMeta } from './modern-upstream/helpers.js';
+import { modernMeta, modernPost } from '../helpers/modern.js';
 import { openSession, rpc, startTestWarden } from '../helpers/warden.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 
@@ -54,24 +54,14 @@ async function modernCall(
   id: number,
   extra: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; body: ErrorBody }> {
-  const res = await fetch(url + EP, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': 'echo',
-      ...extra,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id,
-      method: 'tools/call',
-      params: { name: 'echo', arguments: { text: 'hi' }, _meta: modernMeta({ name: 't', version: '1' }) },
-    }),
-  });
-  return { status: res.status, headers: res.headers, body: JSON.parse(await res.text()) as ErrorBody };
+  const res = await modernPost<ErrorBody>(
+    url + EP,
+    id,
+    'tools/call',
+    { name: 'echo', arguments: { text: 'hi' }, _meta: modernMeta({ name: 't', version: '1' }) },
+    extra,
+  );
+  return { status: res.status, headers: res.headers, body: res.msg };
 }
 
 function retryAfter(h: Headers): number {

@@ -20,6 +20,7 @@ import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startRecordingUpstream } from '../fixtures/servers/recording-http.js';
 import type { RecordedRequest, RecordingUpstream } from '../fixtures/servers/recording-http.js';
+import { modernMeta, modernPost } from '../helpers/modern.js';
 import { INIT, mcpHeaders, rpc } from '../helpers/warden.js';
 
 const STATIC_SECRET = 'st4tic-upstream-secret-7f3a9c';
@@ -382,34 +383,15 @@ describe('client authentication by JWT: token exchange per principal', () => {
     const carol = await tokenFor('carol', '/mcp/te');
     const dave = await tokenFor('dave', '/mcp/te');
     const modern = async (token: string, id: number): Promise<Record<string, unknown>> => {
-      const res = await fetch(`${lw.w.url}/mcp/te`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2026-07-28',
-          'mcp-method': 'tools/call',
-          'mcp-name': 'echo',
-          authorization: `Bearer ${token}`,
-          cookie: COOKIE,
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id,
-          method: 'tools/call',
-          params: {
-            name: 'echo',
-            arguments: { who: id },
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-              'io.modelcontextprotocol/clientInfo': { name: 'modern', version: '1' },
-              'io.modelcontextprotocol/clientCapabilities': {},
-            },
-          },
-        }),
-      });
+      const res = await modernPost<Record<string, unknown>>(
+        `${lw.w.url}/mcp/te`,
+        id,
+        'tools/call',
+        { name: 'echo', arguments: { who: id }, _meta: modernMeta({ name: 'modern', version: '1' }) },
+        { authorization: `Bearer ${token}`, cookie: COOKIE },
+      );
       expect(res.status).toBe(200);
-      return (await res.json()) as Record<string, unknown>;
+      return res.msg;
     };
     const from = up.requests.length;
     const [rc, rd] = await Promise.all([modern(carol, 101), modern(dave, 102)]);

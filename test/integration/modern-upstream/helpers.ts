@@ -8,23 +8,13 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SseDecoder } from '../../../src/transport/sse.js';
+import type { Msg } from '../../helpers/modern.js';
 import { ROOT, mcpHeaders } from '../../helpers/warden.js';
 
 /** The compiled 2026-07-28-only fixture server. */
 export const MODERN_SERVER = path.join(ROOT, 'dist/test/fixtures/servers/modern-server.js');
-export const MODERN = '2026-07-28';
-export const KEY_VERSION = 'io.modelcontextprotocol/protocolVersion';
-export const KEY_CLIENT = 'io.modelcontextprotocol/clientInfo';
-export const KEY_CAPS = 'io.modelcontextprotocol/clientCapabilities';
-
-/** A JSON-RPC message as the tests read it. */
-export interface Msg {
-  id?: string | number | null;
-  method?: string;
-  params?: Record<string, unknown>;
-  result?: Record<string, unknown>;
-  error?: { code: number; message: string; data?: Record<string, unknown> };
-}
+export { KEY_CAPS, KEY_CLIENT, KEY_VERSION, MODERN, modernMeta, modernPost } from '../../helpers/modern.js';
+export type { Msg } from '../../helpers/modern.js';
 
 /** One message the fixture server received. */
 export interface Seen {
@@ -159,39 +149,6 @@ export async function legacySession(
   const n = await legacyPost(url, sid, { jsonrpc: '2.0', method: 'notifications/initialized' });
   if (n.status !== 202) throw new Error(`notifications/initialized got ${n.status}`);
   return { sid, result: init.msg.result };
-}
-
-/** The per-request `_meta` of a 2026-07-28 client. */
-export function modernMeta(
-  clientInfo: Record<string, unknown>,
-  caps: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return { [KEY_VERSION]: MODERN, [KEY_CLIENT]: clientInfo, [KEY_CAPS]: caps };
-}
-
-/** POSTs one request as a 2026-07-28 client (headers mirrored from the body) and parses the answer. */
-export async function modernPost(
-  url: string,
-  id: number,
-  method: string,
-  params: Record<string, unknown>,
-  extra: Record<string, string> = {},
-): Promise<{ status: number; msg: Msg }> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    'mcp-protocol-version': MODERN,
-    'mcp-method': method,
-    ...extra,
-  };
-  if (typeof params.name === 'string' && (method === 'tools/call' || method === 'prompts/get'))
-    headers['mcp-name'] = params.name;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
-  });
-  return { status: res.status, msg: JSON.parse(await res.text()) as Msg };
 }
 
 /** A POST response read message by message (JSON answers count as one message). */
