@@ -4,7 +4,6 @@
  * `warden start` gateway with the admin listener on, and the CLI calling it — for elevation.
  */
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApprovals } from '../../src/cli/approvals.js';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
-import { ROOT, alive, freePort, startTestWarden } from '../helpers/warden.js';
-
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+import { alive, freePort, startTestWarden } from '../helpers/warden.js';
+import { CLI, runCli } from '../helpers/cli.js';
+import type { CliRun } from '../helpers/cli.js';
 
 let issuer: TestIssuer;
 
@@ -63,20 +62,8 @@ describe('warden approvals (in process)', () => {
 });
 
 /** Runs the CLI without blocking this process: the test issuer answering its key-set fetches lives here. */
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const [status] = (await once(child, 'close')) as [number | null];
-  return { status, stdout, stderr };
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, { env });
 }
 
 describe('warden elevate and approvals (child processes)', () => {

@@ -2,26 +2,14 @@
  * `warden inspect` as a real child process: JSON lines in, one verdict line (or error line) per
  * input out, in order, exit 0.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+import { runCli } from '../helpers/cli.js';
 
 async function inspect(
   input: string,
   args: string[] = [],
 ): Promise<{ status: number | null; lines: string[]; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, 'inspect', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  child.stdin.end(input);
-  const [status] = (await once(child, 'close')) as [number | null];
+  const { status, stdout, stderr } = await runCli(['inspect', ...args], { input });
   return { status, lines: stdout.split('\n').filter((l) => l !== ''), stderr };
 }
 

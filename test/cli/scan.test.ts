@@ -6,7 +6,6 @@
  * real stdio server and contacts a real HTTP server only when asked, and their poisoned and
  * shadowing definitions are reported; changes against warden.lock.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,8 +14,8 @@ import { canonicalDefinition } from '../../src/stages/integrity/canonical.js';
 import { startMutableUpstream } from '../fixtures/servers/mutable-http.js';
 import type { MutableUpstream } from '../fixtures/servers/mutable-http.js';
 import { ROOT } from '../helpers/warden.js';
+import { runCli } from '../helpers/cli.js';
 
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const POISONED = path.join(ROOT, 'dist/test/fixtures/servers/poisoned-stdio.js');
 const BENIGN_TOOLS = path.join(
   ROOT,
@@ -45,13 +44,8 @@ async function scan(
   cwd: string,
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
-  const child = spawn(process.execPath, [CLI, 'scan', ...args], { cwd, env: { ...process.env, ...env } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-  return { code, out, err };
+  const r = await runCli(['scan', ...args], { cwd, env });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
 interface JsonReport {

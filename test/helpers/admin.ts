@@ -3,6 +3,8 @@
  * admin audience is `<warden url>/admin`).
  */
 import type { RunningWarden } from '../../src/server.js';
+import { runCli } from './cli.js';
+import type { CliRun } from './cli.js';
 
 /** What signs the approver's access token (the test issuer). */
 export interface AdminSigner {
@@ -26,4 +28,15 @@ export async function adminApi<J = Record<string, unknown>>(
     headers: { authorization: `Bearer ${token}` },
   });
   return { status: res.status, json: (await res.json()) as J };
+}
+
+/** Runs the `warden` CLI against `w`'s admin API (`--admin`, `--token`) as approver `sub`. */
+export async function runAdminCli(
+  issuer: AdminSigner,
+  w: RunningWarden,
+  args: readonly string[],
+  sub = 'rita',
+): Promise<CliRun> {
+  const token = await issuer.sign({ sub, aud: `${w.url}/admin`, roles: ['approver'] });
+  return runCli([...args, '--admin', w.admin?.url ?? '', '--token', token]);
 }

@@ -21,16 +21,17 @@ import { silentLogger } from '../../src/core/log.js';
 import type { AuditRecord } from '../../src/core/exchange.js';
 import { startWarden } from '../../src/server.js';
 import type { RunningWarden } from '../../src/server.js';
-import { adminApi } from '../helpers/admin.js';
+import { adminApi, runAdminCli } from '../helpers/admin.js';
+import { CLI } from '../helpers/cli.js';
+import type { CliRun } from '../helpers/cli.js';
 import { makeTestPki } from '../helpers/certs.js';
 import type { TestPki } from '../helpers/certs.js';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startMutableUpstream } from '../fixtures/servers/mutable-http.js';
 import type { MutableUpstream } from '../fixtures/servers/mutable-http.js';
-import { FIXTURE_SERVER, ROOT, freePort, mcpHeaders, openSession, rpc } from '../helpers/warden.js';
+import { FIXTURE_SERVER, freePort, mcpHeaders, openSession, rpc } from '../helpers/warden.js';
 
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const EP = '/mcp/m';
 
 const tool = (name: string, description: string): Record<string, unknown> => ({
@@ -139,15 +140,8 @@ async function diffOf(w: RunningWarden, id: string): Promise<string> {
   return ((await admin(w, 'GET', `/pins/${id}`)).json.change as Change).diff ?? '';
 }
 
-async function cli(w: RunningWarden, args: string[]): Promise<{ status: number | null; stdout: string }> {
-  const token = await issuer.sign({ sub: 'rita', aud: `${w.url}/admin`, roles: ['approver'] });
-  const child = spawn(process.execPath, [CLI, ...args, '--admin', w.admin?.url ?? '', '--token', token], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  const [status] = (await once(child, 'close')) as [number | null];
-  return { status, stdout };
+function cli(w: RunningWarden, args: string[]): Promise<CliRun> {
+  return runAdminCli(issuer, w, args);
 }
 
 async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
@@ -174,26 +168,7 @@ describe('list_changed', () => {
       (await rpc(w.url, EP, s.sid, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, s.headers)).status,
     ).toBe(200);
     // The client's own GET stream, where Warden delivers notifications.
-    const ac = new AbortController();
-    const stream = await fetch(w.url + EP, {
-      headers: { ...mcpHeaders(s.sid), ...s.headers, accept: 'text/event-stream' },
-      signal: ac.signal,
-    });
-    expect(stream.status).toBe(200);
-    let seen = '';
-    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
-    const dec = new TextDecoder();
-    void (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          seen += dec.decode(value);
-        }
-      } catch {
-        // aborted at the end of the test
-      }
-    })();
+    const stream = await clientStream(w, s);
     await until('the upstream GET stream', () => up.streams > 0);
     const lists = (): number => up.received.filter((r) => r.method === 'tools/list').length;
 
@@ -202,7 +177,7 @@ describe('list_changed', () => {
     up.notify('notifications/tools/list_changed');
     await until('a re-list', () => lists() > before);
     await new Promise((r) => setTimeout(r, 300));
-    expect(seen).not.toContain('list_changed');
+    expect(stream.text()).not.toContain('list_changed');
 
     // A description changed: re-listed, recorded as pending before any client lists, client told.
     up.set({
@@ -212,12 +187,12 @@ describe('list_changed', () => {
       ],
     });
     up.notify('notifications/tools/list_changed');
-    await until('the client notification', () => seen.includes('notifications/tools/list_changed'));
+    await until('the client notification', () => stream.text().includes('notifications/tools/list_changed'));
     const p = await pendingOf(w);
     expect(p.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual(['tool echo changed']);
     expect(auditOf(w, dir).some((r) => r.kind === 'integrity' && r.integrity?.id === p[0]?.id)).toBe(true);
     expect(await tools(w)).toEqual(['lookup']);
-    ac.abort();
+    stream.close();
   });
 });
 

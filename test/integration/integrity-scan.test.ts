@@ -5,20 +5,15 @@
  * with ERR_INTEGRITY_REFUSED) or warn (served, audited). Descriptions that reference another
  * server's tools are caught as shadowing while same-named tools stay apart by namespacing.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startMutableUpstream } from '../fixtures/servers/mutable-http.js';
 import type { MutableUpstream } from '../fixtures/servers/mutable-http.js';
-import { adminApi } from '../helpers/admin.js';
-import { ROOT, openSession, rpc, startTestWarden } from '../helpers/warden.js';
+import { adminApi, runAdminCli } from '../helpers/admin.js';
+import { openSession, rpc, startTestWarden } from '../helpers/warden.js';
 import type { TestWarden } from '../helpers/warden.js';
-
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 
 const ADD = {
   name: 'add',
@@ -139,15 +134,7 @@ describe('scanner actions on first use', () => {
     expect(rec?.integrity?.findings).toContain('high definition.hidden-tag description');
 
     // The reviewer sees the findings in `warden pins diff` (a real CLI process) and may override.
-    const token = await issuer.sign({ sub: 'rita', aud: `${wd.url}/admin`, roles: ['approver'] });
-    const child = spawn(
-      process.execPath,
-      [CLI, 'pins', 'diff', pending[0]?.id ?? '', '--admin', wd.admin?.url ?? '', '--token', token],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    await once(child, 'close');
+    const out = (await runAdminCli(issuer, wd, ['pins', 'diff', pending[0]?.id ?? ''])).stdout;
     expect(out).toContain('scanner findings');
     expect(out).toContain('high  definition.hidden-tag  at description');
     expect((await admin(wd, 'POST', `/pins/${pending[0]?.id ?? ''}/approve`)).status).toBe(200);

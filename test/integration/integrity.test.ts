@@ -5,21 +5,18 @@
  * and serves the new version once a reviewer approves it through the admin API or `warden pins`
  * (a real CLI child process).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import path from 'node:path';
 import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
 import { startMutableUpstream } from '../fixtures/servers/mutable-http.js';
 import type { MutableUpstream } from '../fixtures/servers/mutable-http.js';
-import { adminApi } from '../helpers/admin.js';
-import { ROOT, openSession, rpc, startTestWarden } from '../helpers/warden.js';
+import { adminApi, runAdminCli } from '../helpers/admin.js';
+import type { CliRun } from '../helpers/cli.js';
+import { openSession, rpc, startTestWarden } from '../helpers/warden.js';
 import type { TestWarden } from '../helpers/warden.js';
 
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const EP = '/mcp/m';
 
 const echo = (description: string): Record<string, unknown> => ({
@@ -81,10 +78,6 @@ async function toolNames(c: Awaited<ReturnType<typeof client>>): Promise<string[
     .sort();
 }
 
-async function adminToken(): Promise<string> {
-  return issuer.sign({ sub: 'rita', aud: `${w.url}/admin`, roles: ['approver'] });
-}
-
 function admin(
   method: 'GET' | 'POST',
   p: string,
@@ -111,20 +104,8 @@ async function pendingFor(name: string, kind = 'tool'): Promise<Pending> {
 }
 
 /** Runs the real CLI as a child process against this Warden's admin API. */
-async function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    [CLI, ...args, '--admin', w.admin?.url ?? '', '--token', await adminToken()],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const [status] = (await once(child, 'close')) as [number | null];
-  return { status, stdout, stderr };
+function cli(args: string[]): Promise<CliRun> {
+  return runAdminCli(issuer, w, args);
 }
 
 const calls = (name: string): number =>
