@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult } from './lib/step.js';
 import type { StepMachine } from './lib/step.js';
 import { join } from 'node:path';
-import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
+import { startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
 import { authRows, authVerdicts, formatAuth } from './lib/auth-report.js';
 import { formatInProcess, measureInProcess } from './lib/auth-inprocess.js';
@@ -24,10 +24,10 @@ import type { AuthCell, AuthCellId, AuthRow, AuthVerdict } from './lib/auth-repo
 import { BENCH_ALGS, mintMany, startIssuer } from './lib/issuer.js';
 import type { BenchAlg, BenchIssuer } from './lib/issuer.js';
 import { envList, envLoad, envNumber } from './lib/env.js';
-import { runLoad } from './lib/load.js';
 import { callOnce, initialize, mcpHeaders } from './lib/mcp.js';
-import { cpuSeconds, freePort, memBytes, startProc, stopProc } from './lib/proc.js';
+import { freePort, memBytes, stopProc } from './lib/proc.js';
 import type { Proc } from './lib/proc.js';
+import { measureLoad, rawUpstreamServer, startRawUpstream } from './lib/warden-cell.js';
 
 /** Settings of the authentication step. */
 export interface AuthSettings {
@@ -134,16 +134,6 @@ function authYaml(cell: AuthCellId, issuer: BenchIssuer): string {
   return `{ mode: jwt, issuer: ${JSON.stringify(issuer.issuer)}, jwksUri: ${JSON.stringify(issuer.jwksUri)} }`;
 }
 
-async function startUpstream(env: BenchEnv, dir: string): Promise<Proc> {
-  return startProc({
-    name: 'upstream',
-    command: env.node,
-    args: [rawUpstreamScript(env), '--port', '0'],
-    logFile: join(dir, 'upstream.log'),
-    reportsPort: true,
-  });
-}
-
 /** Auth on must mean auth enforced: a request without a token has to get 401. */
 async function checkRefusesAnonymous(url: string): Promise<void> {
   const res = await fetch(url, {
@@ -159,11 +149,15 @@ async function checkRefusesAnonymous(url: string): Promise<void> {
 async function measureCell(cell: AuthCellId, round: number, ctx: CellContext): Promise<AuthCell> {
   const dir = join(ctx.env.tmpDir, `auth-${round + 1}-${cell}`);
   mkdirSync(dir, { recursive: true });
-  const upstream = await startUpstream(ctx.env, dir);
+  const upstream = await startRawUpstream(ctx.env, dir);
   let warden: Proc | undefined;
   try {
-    const server = `{ url: ${JSON.stringify(`http://127.0.0.1:${String(upstream.port)}/mcp`)} }`;
-    const yaml = wardenYaml(ctx.port, join(dir, 'data'), server, authYaml(cell, ctx.issuer));
+    const yaml = wardenYaml(
+      ctx.port,
+      join(dir, 'data'),
+      rawUpstreamServer(upstream),
+      authYaml(cell, ctx.issuer),
+    );
     warden = await startWarden(ctx.env, dir, yaml, ctx.port);
     const url = `http://127.0.0.1:${ctx.port}/mcp/bench`;
     if (cell !== 'off') await checkRefusesAnonymous(url);
@@ -177,14 +171,13 @@ async function measureCell(cell: AuthCellId, round: number, ctx: CellContext): P
       ? ctx.pools.get(cell.slice('first-'.length) as BenchAlg)
       : undefined;
     const cursor = pool?.cursor();
-    const load = { session, workload: 'echo' as const, connections: ctx.settings.connections };
-    const perRequest = cursor !== undefined ? { authorization: cursor.next } : {};
-    if (ctx.settings.warmupSec > 0)
-      await runLoad({ ...load, ...perRequest, durationSec: ctx.settings.warmupSec });
-    const cpu0 = cpuSeconds(warden.pid);
-    const r = await runLoad({ ...load, ...perRequest, durationSec: ctx.settings.durationSec });
-    const cpu1 = cpuSeconds(warden.pid);
-    const errors = r.non2xx + r.transportErrors + r.badAnswers;
+    const load = {
+      session,
+      workload: 'echo' as const,
+      connections: ctx.settings.connections,
+      ...(cursor !== undefined ? { authorization: cursor.next } : {}),
+    };
+    const { r, errors, cpuUsPerReq } = await measureLoad(warden.pid, load, ctx.settings);
     const result: AuthCell = {
       round,
       cell,
@@ -194,7 +187,7 @@ async function measureCell(cell: AuthCellId, round: number, ctx: CellContext): P
       responses: r.responses,
       errors,
       ...(r.firstProblem !== undefined ? { firstProblem: r.firstProblem } : {}),
-      cpuUsPerReq: ((cpu1 - cpu0) * 1e6) / Math.max(1, r.responses),
+      cpuUsPerReq,
       peakRssMB: memBytes(warden.pid, 'VmHWM') / 2 ** 20,
       ...(cursor !== undefined ? { tokensUsed: cursor.used(), poolWraps: cursor.wraps() } : {}),
     };

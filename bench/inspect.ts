@@ -17,16 +17,16 @@ import { inspectionSchema } from '../src/config/inspection-schema.js';
 import type { Exchange, ResponseContext } from '../src/core/exchange.js';
 import type { JsonRpcMessage, JsonRpcRequest } from '../src/core/jsonrpc.js';
 import { inspectStage } from '../src/stages/inspect/index.js';
-import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
+import { startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
 import { cpuFigure, cpuPerCall, formatFigure as f } from './lib/cpu.js';
 import type { CpuFigure } from './lib/cpu.js';
 import { envLoad, envNumber } from './lib/env.js';
-import { runLoad } from './lib/load.js';
 import { callOnce, initialize, parseRpcBody } from './lib/mcp.js';
 import { BLOB_TEXT, ECHO_TEXT } from './lib/payload.js';
-import { cpuSeconds, freePort, startProc, stopProc } from './lib/proc.js';
+import { freePort, stopProc } from './lib/proc.js';
 import type { Proc } from './lib/proc.js';
+import { measureLoad, rawUpstreamServer, startRawUpstream } from './lib/warden-cell.js';
 import { addedCpu, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
 import type { OnOffRow } from './lib/on-off.js';
 import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult } from './lib/step.js';
@@ -146,19 +146,12 @@ async function measureCell(
 ): Promise<Cell> {
   const dir = join(env.tmpDir, `inspect-${round + 1}-${cell}`);
   mkdirSync(dir, { recursive: true });
-  const upstream = await startProc({
-    name: 'upstream',
-    command: env.node,
-    args: [rawUpstreamScript(env), '--port', '0'],
-    logFile: join(dir, 'upstream.log'),
-    reportsPort: true,
-  });
+  const upstream = await startRawUpstream(env, dir);
   let warden: Proc | undefined;
   try {
     const port = await freePort();
-    const server = `{ url: ${JSON.stringify(`http://127.0.0.1:${String(upstream.port)}/mcp`)} }`;
     const yaml =
-      wardenYaml(port, join(dir, 'data'), server) +
+      wardenYaml(port, join(dir, 'data'), rawUpstreamServer(upstream)) +
       'validation: { input: false, output: false }\n' +
       (cell === 'on' ? 'inspection: {}\n' : '');
     warden = await startWarden(env, dir, yaml, port);
@@ -172,16 +165,12 @@ async function measureCell(
       connections: s.connections,
       ...(check ? { check } : {}),
     };
-    if (s.warmupSec > 0) await runLoad({ ...load, durationSec: s.warmupSec });
-    const cpu0 = cpuSeconds(warden.pid);
-    const r = await runLoad({ ...load, durationSec: s.durationSec });
-    const cpu1 = cpuSeconds(warden.pid);
-    const errors = r.non2xx + r.transportErrors + r.badAnswers;
+    const { r, errors, cpuUsPerReq } = await measureLoad(warden.pid, load, s);
     const c: Cell = {
       round,
       cell,
       rps: r.rps,
-      cpuUsPerReq: ((cpu1 - cpu0) * 1e6) / Math.max(1, r.responses),
+      cpuUsPerReq,
       errors,
       ...(r.firstProblem !== undefined ? { firstProblem: r.firstProblem } : {}),
     };

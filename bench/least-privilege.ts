@@ -20,16 +20,16 @@ import type { CpuFigure } from './lib/cpu.js';
 import { addedCpu, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
 import type { OnOffRow } from './lib/on-off.js';
 import { join } from 'node:path';
-import { rawUpstreamScript, startWarden, wardenYaml } from './lib/contenders.js';
+import { startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
 import { envLoad, envNumber } from './lib/env.js';
-import { runLoad } from './lib/load.js';
 import { formatLpInProcess, LP_LIMITS_YAML, LP_POLICY_YAML, measureLpInProcess } from './lib/lp-inprocess.js';
 import type { LpInProcessResult } from './lib/lp-inprocess.js';
 import { callOnce, initialize, toolCallBody } from './lib/mcp.js';
 import type { McpSession } from './lib/mcp.js';
-import { cpuSeconds, freePort, startProc, stopProc } from './lib/proc.js';
+import { freePort, stopProc } from './lib/proc.js';
 import type { Proc } from './lib/proc.js';
+import { measureLoad, rawUpstreamServer, startRawUpstream } from './lib/warden-cell.js';
 
 /** The cells: everything off, all three on, and (BENCH_LP_PARTS=1) each one alone. */
 export type LpCellId = 'off' | 'on' | LpPart;
@@ -130,16 +130,6 @@ function cellYaml(cell: LpCellId): string {
   }
 }
 
-async function startUpstream(env: BenchEnv, dir: string): Promise<Proc> {
-  return startProc({
-    name: 'upstream',
-    command: env.node,
-    args: [rawUpstreamScript(env), '--port', '0'],
-    logFile: join(dir, 'upstream.log'),
-    reportsPort: true,
-  });
-}
-
 /** Policy on must mean policy enforced: the denied tool has to get 403 ERR_POLICY_DENIED. */
 async function checkPolicyRefuses(session: McpSession): Promise<void> {
   const res = await fetch(session.url, {
@@ -162,23 +152,18 @@ async function measureCell(
 ): Promise<LpCell> {
   const dir = join(env.tmpDir, `lp-${round + 1}-${cell}`);
   mkdirSync(dir, { recursive: true });
-  const upstream = await startUpstream(env, dir);
+  const upstream = await startRawUpstream(env, dir);
   let warden: Proc | undefined;
   try {
     const port = await freePort();
-    const server = `{ url: ${JSON.stringify(`http://127.0.0.1:${String(upstream.port)}/mcp`)} }`;
-    const yaml = wardenYaml(port, join(dir, 'data'), server) + cellYaml(cell);
+    const yaml = wardenYaml(port, join(dir, 'data'), rawUpstreamServer(upstream)) + cellYaml(cell);
     warden = await startWarden(env, dir, yaml, port);
     const session = await initialize(`http://127.0.0.1:${port}/mcp/bench`);
     // The calls must be allowed (checked in full) before anything is measured.
     for (let i = 0; i < 3; i++) await callOnce(session, 'echo', `check-${i}`);
     if (cell === 'on' || cell === 'policy') await checkPolicyRefuses(session);
     const load = { session, workload: 'echo' as const, connections: s.connections };
-    if (s.warmupSec > 0) await runLoad({ ...load, durationSec: s.warmupSec });
-    const cpu0 = cpuSeconds(warden.pid);
-    const r = await runLoad({ ...load, durationSec: s.durationSec });
-    const cpu1 = cpuSeconds(warden.pid);
-    const errors = r.non2xx + r.transportErrors + r.badAnswers;
+    const { r, errors, cpuUsPerReq } = await measureLoad(warden.pid, load, s);
     const result: LpCell = {
       round,
       cell,
@@ -188,7 +173,7 @@ async function measureCell(
       responses: r.responses,
       errors,
       ...(r.firstProblem !== undefined ? { firstProblem: r.firstProblem } : {}),
-      cpuUsPerReq: ((cpu1 - cpu0) * 1e6) / Math.max(1, r.responses),
+      cpuUsPerReq,
     };
     log(
       `  round ${round + 1} ${cell.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${result.cpuUsPerReq.toFixed(0)} µs/req` +
