@@ -27,6 +27,7 @@ import { envList, envLoad, envNumber } from './lib/env.js';
 import { callOnce, initialize, mcpHeaders } from './lib/mcp.js';
 import { freePort, memBytes, stopProc } from './lib/proc.js';
 import type { Proc } from './lib/proc.js';
+import { measureRounds } from './lib/on-off.js';
 import { measureLoad, rawUpstreamServer, startRawUpstream } from './lib/warden-cell.js';
 
 /** Settings of the authentication step. */
@@ -235,27 +236,16 @@ export async function runAuthBench(opts: AuthBenchOptions): Promise<AuthBenchRes
     log(
       `auth: ${opts.rounds} rounds × ${ids.length} cells (echo), ${opts.durationSec} s per cell (+${opts.warmupSec} s warm-up), ${opts.connections} connections`,
     );
-    const cells: AuthCell[] = [];
-    const failures: { round: number; cell: AuthCellId; failure: string }[] = [];
-    for (let r = 0; r < opts.rounds; r++) {
-      const k = r % ids.length;
-      const order = [...ids.slice(k), ...ids.slice(0, k)];
-      log(`auth round ${r + 1}/${opts.rounds}: ${order.join(', ')}`);
-      for (const id of order) {
-        try {
-          const c = await measureCell(id, r, ctx);
-          cells.push(c);
-          const pool = id.startsWith('first-') ? pools.get(id.slice('first-'.length) as BenchAlg) : undefined;
-          // Keep a margin: the next cell of this algorithm may run faster than this one.
-          if (pool !== undefined && c.tokensUsed !== undefined && c.tokensUsed * 1.5 > pool.tokens.length)
-            await pool.grow(Math.ceil(c.tokensUsed * 2));
-        } catch (err) {
-          const failure = err instanceof Error ? err.message : String(err);
-          log(`  round ${r + 1} ${id}: FAILED: ${failure}`);
-          failures.push({ round: r, cell: id, failure });
-        }
-      }
-    }
+    const { cells, failures } = await measureRounds(ids, opts.rounds, (id, r) => measureCell(id, r, ctx), {
+      label: 'auth',
+      log,
+      after: async (c, id) => {
+        const pool = id.startsWith('first-') ? pools.get(id.slice('first-'.length) as BenchAlg) : undefined;
+        // Keep a margin: the next cell of this algorithm may run faster than this one.
+        if (pool !== undefined && c.tokensUsed !== undefined && c.tokensUsed * 1.5 > pool.tokens.length)
+          await pool.grow(Math.ceil(c.tokensUsed * 2));
+      },
+    });
     return {
       generatedAt: new Date().toISOString(),
       command: stepCommand('auth'),

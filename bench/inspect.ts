@@ -27,7 +27,7 @@ import { BLOB_TEXT, ECHO_TEXT } from './lib/payload.js';
 import { freePort, stopProc } from './lib/proc.js';
 import type { Proc } from './lib/proc.js';
 import { measureLoad, rawUpstreamServer, startRawUpstream } from './lib/warden-cell.js';
-import { addedCpu, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
+import { addedCpu, measureRounds, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
 import type { OnOffRow } from './lib/on-off.js';
 import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult } from './lib/step.js';
 import type { LoadSettings, StepMachine } from './lib/step.js';
@@ -194,19 +194,11 @@ export async function runInspectBench(
   log(
     `inspect in process: 64 KB result ${inProcess.blob64k.median.toFixed(0)} µs, echo ${inProcess.echo.median.toFixed(1)} µs (median CPU per call)`,
   );
-  const cells: Cell[] = [];
-  const failures: { round: number; cell: CellId; failure: string }[] = [];
   const ids: CellId[] = ['off', 'on'];
-  for (let r = 0; r < opts.rounds; r++) {
-    const order = r % 2 === 0 ? ids : [...ids].reverse();
-    for (const id of order) {
-      try {
-        cells.push(await measureCell(id, r, env, opts, log));
-      } catch (err) {
-        failures.push({ round: r, cell: id, failure: err instanceof Error ? err.message : String(err) });
-      }
-    }
-  }
+  // Two cells: rotating by one each round alternates off-first and on-first.
+  const { cells, failures } = await measureRounds(ids, opts.rounds, (id, r) =>
+    measureCell(id, r, env, opts, log),
+  );
   const pairs = roundPairs(cells, opts.rounds, 'off', 'on');
   const ratios = throughputRatio(pairs);
   const throughput = cpuFigure(ratios);

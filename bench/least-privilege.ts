@@ -17,7 +17,7 @@ import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult 
 import type { StepMachine } from './lib/step.js';
 import { cpuFigure as figure, formatFigure as f } from './lib/cpu.js';
 import type { CpuFigure } from './lib/cpu.js';
-import { addedCpu, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
+import { addedCpu, measureRounds, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
 import type { OnOffRow } from './lib/on-off.js';
 import { join } from 'node:path';
 import { startWarden, wardenYaml } from './lib/contenders.js';
@@ -203,22 +203,12 @@ export async function runLpBench(opts: LpBenchOptions): Promise<LpBenchResult> {
   );
   const inProcess = await measureLpInProcess({ calls: opts.quick ? 2000 : 5000, repetitions: 5 });
   for (const line of formatLpInProcess(inProcess, LP_TARGETS.addedCpuUs)) log(line);
-  const cells: LpCell[] = [];
-  const failures: { round: number; cell: LpCellId; failure: string }[] = [];
-  for (let r = 0; r < opts.rounds; r++) {
-    const k = r % ids.length;
-    const order = [...ids.slice(k), ...ids.slice(0, k)];
-    log(`least-privilege round ${r + 1}/${opts.rounds}: ${order.join(', ')}`);
-    for (const id of order) {
-      try {
-        cells.push(await measureCell(id, r, env, opts, log));
-      } catch (err) {
-        const failure = err instanceof Error ? err.message : String(err);
-        log(`  round ${r + 1} ${id}: FAILED: ${failure}`);
-        failures.push({ round: r, cell: id, failure });
-      }
-    }
-  }
+  const { cells, failures } = await measureRounds(
+    ids,
+    opts.rounds,
+    (id, r) => measureCell(id, r, env, opts, log),
+    { label: 'least-privilege', log },
+  );
   const pairs = (id: LpCellId): { off: LpCell; on: LpCell }[] => roundPairs(cells, opts.rounds, 'off', id);
   const added = addedCpu(pairs('on'));
   const ratio = throughputRatio(pairs('on'));

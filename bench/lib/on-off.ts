@@ -64,3 +64,51 @@ export const addedCpu = (pairs: readonly { off: OnOffCell<string>; on: OnOffCell
 export const throughputRatio = (
   pairs: readonly { off: OnOffCell<string>; on: OnOffCell<string> }[],
 ): number[] => pairs.map((p) => p.on.rps / p.off.rps);
+
+/** A cell that threw instead of producing a figure. */
+export interface CellFailure<Id extends string> {
+  readonly round: number;
+  readonly cell: Id;
+  readonly failure: string;
+}
+
+/** How `measureRounds` reports and what it does after each measured cell. */
+export interface RoundOptions<Id extends string, C> {
+  /** When given with `log`, each round's order (`<label> round N/M: …`) and each failure are logged. */
+  readonly label?: string;
+  readonly log?: (m: string) => void;
+  /** Called after a cell is measured; what it throws counts as that cell's failure. */
+  readonly after?: (cell: C, id: Id) => Promise<void>;
+}
+
+/**
+ * Measures every cell in every round with the order rotated by one each round (no cell always
+ * runs first or last); a cell that throws is recorded as a failure and the round goes on.
+ */
+export async function measureRounds<Id extends string, C>(
+  ids: readonly Id[],
+  rounds: number,
+  measure: (id: Id, round: number) => Promise<C>,
+  opts: RoundOptions<Id, C> = {},
+): Promise<{ cells: C[]; failures: CellFailure<Id>[] }> {
+  const cells: C[] = [];
+  const failures: CellFailure<Id>[] = [];
+  const log = opts.label === undefined ? undefined : opts.log;
+  for (let r = 0; r < rounds; r++) {
+    const k = r % ids.length;
+    const order = [...ids.slice(k), ...ids.slice(0, k)];
+    log?.(`${opts.label ?? ''} round ${r + 1}/${rounds}: ${order.join(', ')}`);
+    for (const id of order) {
+      try {
+        const c = await measure(id, r);
+        cells.push(c);
+        await opts.after?.(c, id);
+      } catch (err) {
+        const failure = err instanceof Error ? err.message : String(err);
+        log?.(`  round ${r + 1} ${id}: FAILED: ${failure}`);
+        failures.push({ round: r, cell: id, failure });
+      }
+    }
+  }
+  return { cells, failures };
+}
