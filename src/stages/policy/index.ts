@@ -5,6 +5,7 @@
  * the routing tables); the stage stays pure of routing.
  */
 import { WardenError } from '../../core/errors.js';
+import type { ErrorCode } from '../../core/errors.js';
 import { decide } from '../../core/exchange.js';
 import type { Exchange, Principal, Stage } from '../../core/exchange.js';
 import { isRequest } from '../../core/jsonrpc.js';
@@ -128,10 +129,15 @@ export function policyStage(
     hints.set(k, ann);
   };
 
+  /** Audits a refusal by `rule` (as `audited`, default the rule id) and throws `code` naming the rule. */
+  function deny(ex: Exchange, rule: string, code: ErrorCode, message?: string, audited = rule): never {
+    decide(ex, { stage: 'policy', decision: 'deny', rule: audited, code });
+    throw new WardenError(code, message, { data: { rule } });
+  }
+
   function refuse(ex: Exchange, d: Decision): never {
     const code = d.effect === 'approve' ? 'ERR_POLICY_APPROVAL_REQUIRED' : 'ERR_POLICY_DENIED';
-    decide(ex, { stage: 'policy', decision: 'deny', rule: d.rule, code });
-    throw new WardenError(code, `Denied by policy: ${d.reason}`, { data: { rule: d.rule } });
+    deny(ex, d.rule, code, `Denied by policy: ${d.reason}`);
   }
 
   /** Waits for a human decision on a call an `approve` rule matched; only `approved` lets it pass. */
@@ -146,9 +152,7 @@ export function policyStage(
       decide(ex, { stage: 'policy', decision: 'allow', rule: `${d.rule} (approved)` });
       return;
     }
-    const code = outcome === 'denied' ? 'ERR_APPROVAL_DENIED' : 'ERR_APPROVAL_EXPIRED';
-    decide(ex, { stage: 'policy', decision: 'deny', rule: d.rule, code });
-    throw new WardenError(code, undefined, { data: { rule: d.rule } });
+    deny(ex, d.rule, outcome === 'denied' ? 'ERR_APPROVAL_DENIED' : 'ERR_APPROVAL_EXPIRED');
   }
 
   /** Rules whose held calls the user may confirm (`userConfirmation: true`). */
@@ -184,30 +188,20 @@ export function policyStage(
           decide(ex, { stage: 'policy', decision: 'allow', rule: `${d.rule} (confirmed by user)` });
           return;
         }
-        decide(ex, {
-          stage: 'policy',
-          decision: 'deny',
-          rule: `${d.rule} (denied by user)`,
-          code: 'ERR_APPROVAL_DENIED',
-        });
-        throw new WardenError(
+        return deny(
+          ex,
+          d.rule,
           'ERR_APPROVAL_DENIED',
           'The user did not confirm the call; it was not forwarded.',
-          {
-            data: { rule: d.rule },
-          },
+          `${d.rule} (denied by user)`,
         );
       case 'expired':
-        decide(ex, {
-          stage: 'policy',
-          decision: 'deny',
-          rule: `${d.rule} (user confirmation expired)`,
-          code: 'ERR_APPROVAL_EXPIRED',
-        });
-        throw new WardenError(
+        return deny(
+          ex,
+          d.rule,
           'ERR_APPROVAL_EXPIRED',
           'The user did not answer the confirmation in time; the call was not forwarded.',
-          { data: { rule: d.rule } },
+          `${d.rule} (user confirmation expired)`,
         );
     }
   }
