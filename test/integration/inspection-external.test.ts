@@ -44,6 +44,16 @@ async function say(w: TestWarden, sid: string, text: string): Promise<{ status: 
   return { status: r.status, body: r.json as Reply };
 }
 
+async function read(w: TestWarden, sid: string, uri: string): Promise<{ status: number; body: Reply }> {
+  const r = await rpc(w.url, '/mcp/content', sid, {
+    jsonrpc: '2.0',
+    id: nextId++,
+    method: 'resources/read',
+    params: { uri },
+  });
+  return { status: r.status, body: r.json as Reply };
+}
+
 /** An argument text the detectors pass, with a result the test controls afterwards. */
 function detectors(failMode: 'closed' | 'open') {
   return [
@@ -126,13 +136,7 @@ describe('Azure AI Content Safety', () => {
     }
     // Now the upstream answers with an attack: the result is refused.
     up.setResource('file:///a', fresh('ATTACK inside a document'));
-    const rr = await rpc(closed.url, '/mcp/content', sid, {
-      jsonrpc: '2.0',
-      id: nextId++,
-      method: 'resources/read',
-      params: { uri: 'file:///a' },
-    });
-    const body = rr.json as Reply;
+    const { body } = await read(closed, sid, 'file:///a');
     expect(body.error?.code).toBe(-31001);
     expect(body.error?.data?.code).toBe('ERR_INSPECT_BLOCKED');
     expect(body.error?.data?.rules).toContain('external.shields.document-attack');
@@ -152,13 +156,7 @@ describe('Azure AI Content Safety', () => {
     const sid = await openSession(closed.url, '/mcp/content');
     const before = cs.requests.length;
     up.setResource('file:///v', fresh('a VIOLENT story'));
-    const rr = await rpc(closed.url, '/mcp/content', sid, {
-      jsonrpc: '2.0',
-      id: nextId++,
-      method: 'resources/read',
-      params: { uri: 'file:///v' },
-    });
-    const body = rr.json as Reply;
+    const { body } = await read(closed, sid, 'file:///v');
     expect(body.error?.data?.code).toBe('ERR_INSPECT_BLOCKED');
     expect(body.error?.data?.rules).toContain('external.harm.violence');
     const analyze = cs.requests.slice(before).find((q) => q.path === '/contentsafety/text:analyze');
