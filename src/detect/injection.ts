@@ -136,14 +136,25 @@ export function scanAnchors(text: string, allowed: number): number[] {
   const table = CLASS_FOLD;
   for (let i = 0; i <= n; i++) {
     // One look-up per character; the position after the text acts as a separator.
-    const c = i < n ? (codes[i] as number) : 32;
-    // ASCII letters (most of any text) fold by arithmetic, without a memory load.
-    const lower = (c | 32) - 97;
-    if (lower >= 0 && lower < 26 && c < 128) {
+    let c = i < n ? (codes[i] as number) : 32;
+    // ASCII letters (most of any text) fold by arithmetic, without a memory load; the rest of an
+    // ASCII word is read by a tight inner loop, and the character that ends it (anything but an
+    // ASCII letter, or the separator after the text) is then handled below in this same iteration.
+    // No code unit from U+0080 up lands in this range: `c | 32` is never below `c`.
+    let lower = (c | 32) - 97;
+    if (lower >= 0 && lower < 26) {
       if (wlen === 0) wstart = i;
-      h = (Math.imul(h, 31) + lower + 97) | 0;
-      wlen++;
-      continue;
+      for (;;) {
+        h = (Math.imul(h, 31) + lower + 97) | 0;
+        wlen++;
+        if (++i >= n) {
+          c = 32;
+          break;
+        }
+        c = codes[i] as number;
+        lower = (c | 32) - 97;
+        if (lower < 0 || lower >= 26) break;
+      }
     }
     const v = table[c] as number;
     const cls = v >>> 16;
