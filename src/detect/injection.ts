@@ -47,6 +47,8 @@ export function detectInjection(text: string, options?: { kind?: InjectionContex
   const kind = options?.kind ?? 'result';
   const allowed = kind === 'argument' ? ALL_FAMILIES & ~DOCUMENT_FAMILIES : ALL_FAMILIES;
   const hits = scanAnchors(text, allowed);
+  // No anchor (nearly every short text): nothing to check, and nothing to set up for it.
+  if (hits.length === 0) return { score: 0, findings: [] };
   const famBest = new Float64Array(16);
   const findings: Finding[] = [];
   const seen = new Set<string>();
@@ -87,6 +89,8 @@ const MAX_HITS = 3 * 4096; // anchors kept (start, end, families); beyond that t
 /** Code units kept in one buffer between calls (2 MiB); a longer text gets its own. */
 const SCRATCH_KEEP = 1 << 20;
 let scratch = new Uint16Array(4096);
+/** Texts up to this many code units are copied by a loop, longer ones natively. */
+const SHORT_COPY = 32;
 /** Whether this machine stores a Uint16Array little-endian (as `utf16le` writes it). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -103,7 +107,9 @@ function codeUnits(text: string): Uint16Array {
     buf = new Uint16Array(n);
     if (n <= SCRATCH_KEEP) scratch = buf;
   }
-  if (LITTLE_ENDIAN) Buffer.from(buf.buffer, buf.byteOffset, n * 2).write(text, 0, n * 2, 'utf16le');
+  // A short text is copied by a plain loop: cheaper than setting up a Buffer view for it.
+  if (n <= SHORT_COPY) for (let i = 0; i < n; i++) buf[i] = text.charCodeAt(i);
+  else if (LITTLE_ENDIAN) Buffer.from(buf.buffer, buf.byteOffset, n * 2).write(text, 0, n * 2, 'utf16le');
   else for (let i = 0; i < n; i++) buf[i] = text.charCodeAt(i);
   return buf;
 }
