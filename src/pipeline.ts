@@ -411,28 +411,39 @@ export function createPipeline(
    * The final answer to a client request after the response stages, sent only once the messages
    * of its stream that an asynchronous stage still holds have gone out (order kept).
    */
-  async function answerOf(
+  function answerOf(
     ex: Exchange,
     session: ClientSession,
     req: JsonRpcRequest,
     res: JsonRpcResponse,
-  ): Promise<JsonRpcResponse> {
-    let out: JsonRpcResponse = res;
-    if (responseStages.length > 0) {
-      const ctx: ResponseContext = {
-        session,
-        server: serverOf(ex, session, req),
-        request: req,
-        exchange: ex,
-      };
-      const m = await runResponseStages(ctx, res);
-      if (m === undefined || !isResponse(m))
-        throw new WardenError('ERR_INTERNAL', 'a response stage withheld the answer to a request');
-      out = m;
-    }
+  ): JsonRpcResponse | Promise<JsonRpcResponse> {
+    if (responseStages.length === 0) return afterHeld(session, res);
+    const ctx: ResponseContext = {
+      session,
+      server: serverOf(ex, session, req),
+      request: req,
+      exchange: ex,
+    };
+    // Synchronous stages (no external detector) answer without a promise turn.
+    const r = runResponseStages(ctx, res);
+    return r instanceof Promise
+      ? r.then((m) => afterHeld(session, answerIn(m)))
+      : afterHeld(session, answerIn(r));
+  }
+
+  function answerIn(m: JsonRpcMessage | undefined): JsonRpcResponse {
+    if (m === undefined || !isResponse(m))
+      throw new WardenError('ERR_INTERNAL', 'a response stage withheld the answer to a request');
+    return m;
+  }
+
+  /** The answer, once the messages of its stream that an asynchronous stage still holds have gone out. */
+  function afterHeld(
+    session: ClientSession,
+    out: JsonRpcResponse,
+  ): JsonRpcResponse | Promise<JsonRpcResponse> {
     const held = session.settled();
-    if (held !== undefined) await held;
-    return out;
+    return held === undefined ? out : held.then(() => out);
   }
 
   function statelessFor(principal: Principal, endpoint: EndpointSpec): ClientSession {
@@ -598,7 +609,8 @@ export function createPipeline(
         decide: (d) => decide(ex, d),
       });
       const filtered = policyFiltered(ex, session, req.method, res);
-      channel.end(modernResult(req.method, await answerOf(ex, session, req, filtered)));
+      const answer = answerOf(ex, session, req, filtered);
+      channel.end(modernResult(req.method, answer instanceof Promise ? await answer : answer));
       return;
     }
     if (req.method === 'initialize') {
@@ -636,7 +648,8 @@ export function createPipeline(
       req.method,
       await dispatch(upstreams, session, req, { channel, decide: (d) => decide(ex, d) }),
     );
-    channel.end(await answerOf(ex, session, req, res));
+    const answer = answerOf(ex, session, req, res);
+    channel.end(answer instanceof Promise ? await answer : answer);
   }
 
   async function handleNotification(ex: Exchange, n: JsonRpcNotification): Promise<void> {
