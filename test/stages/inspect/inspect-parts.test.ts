@@ -132,6 +132,43 @@ describe('the per-message cap', () => {
     expect(err.data).toMatchObject({ bytes: 1025, maxBytes: 1024 });
   });
 
+  it('counts UTF-8 bytes, not characters, when the text could be over the cap', () => {
+    const stage = inspectStage(inspectionSchema.parse({ maxBytes: 1024 }), deps);
+    const ctx = (): ResponseContext => ({
+      session: undefined,
+      server: 'x',
+      request: req,
+      exchange: exchange(),
+    });
+    // 342 three-byte characters: 1,026 bytes in 342 UTF-16 code units.
+    const err = caught(() => stage.response(ctx(), result('\u20ac'.repeat(342))));
+    expect(err.code).toBe('ERR_INSPECT_TOO_LARGE');
+    expect(err.data).toMatchObject({ bytes: 1026, maxBytes: 1024 });
+    // 513 two-byte characters: 1,026 bytes.
+    expect(caught(() => stage.response(ctx(), result('\u00e9'.repeat(513)))).data).toMatchObject({
+      bytes: 1026,
+    });
+    // Two slots that fit apart but not together (2 × 171 × 3 = 1,026 bytes).
+    const two: JsonRpcMessage = {
+      jsonrpc: '2.0',
+      id: 1,
+      result: {
+        content: [
+          { type: 'text', text: '\u20ac'.repeat(171) },
+          { type: 'text', text: '\u20ac'.repeat(171) },
+        ],
+      },
+    };
+    expect(caught(() => stage.response(ctx(), two)).data).toMatchObject({ bytes: 1026 });
+    // Exactly at the cap (341 × 3 = 1,023 bytes; 512 × 2 = 1,024 bytes): inspected and delivered.
+    for (const text of ['\u20ac'.repeat(341), '\u00e9'.repeat(512)]) {
+      const out = stage.response(ctx(), result(text)) as unknown as {
+        result: { content: { text: string }[] };
+      };
+      expect(out.result.content[0]?.text).toContain(text);
+    }
+  });
+
   it('with overCap: pass, lets it through uninspected but sanitised, and audits the skip', () => {
     const stage = inspectStage(inspectionSchema.parse({ maxBytes: 1024, overCap: 'pass' }), deps);
     const ex = exchange();
