@@ -99,7 +99,8 @@ export function memoryApprovalQueue(opts: MemoryApprovalOptions = {}): ApprovalQ
           new WardenError('ERR_APPROVAL_QUEUE_FULL', undefined, { data: { maxPending: max } }),
         );
       // 128 random bits: an id is what an approver acts on, so it must not be guessable.
-      const id = randomBytes(16).toString('base64url');
+      // A prefix, so an id never starts with '-' (the CLI would read it as an option).
+      const id = `apr_${randomBytes(16).toString('base64url')}`;
       const now = Date.now();
       const item: PendingApproval = {
         id,

@@ -120,7 +120,8 @@ export function memoryElevationStore(opts: MemoryElevationOptions = {}): Elevati
           data: { maxPending },
         });
       const e = set({
-        id: randomBytes(16).toString('base64url'),
+        // A prefix, so an id never starts with '-' (the CLI would read it as an option).
+        id: `elv_${randomBytes(16).toString('base64url')}`,
         principalKey,
         role,
         durationSec,

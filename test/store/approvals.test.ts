@@ -48,7 +48,8 @@ describe('approval queue', () => {
       server: 'files',
       tool: 'delete_file',
     });
-    expect(item?.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Prefixed, so the CLI never reads an id as an option (base64url may start with '-').
+    expect(item?.id).toMatch(/^apr_[A-Za-z0-9_-]{22}$/);
     const d = q.decide(item?.id ?? '', 'approve', BOB);
     expect(d).toMatchObject({ outcome: 'approved', approver: BOB });
     await expect(held).resolves.toBe('approved');

@@ -29,6 +29,8 @@ describe('elevation store', () => {
     const expired: Elevation[] = [];
     const s = memoryElevationStore({ onExpire: (e) => expired.push(e) });
     const e = s.request(ALICE, 'db-admin', 2, 'fix the index');
+    // Prefixed, so the CLI never reads an id as an option (base64url may start with '-').
+    expect(e.id).toMatch(/^elv_[A-Za-z0-9_-]{22}$/);
     expect(e.status).toBe('pending');
     expect(s.activeRoles(ALICE)).toEqual([]);
     const granted = s.decide(e.id, 'approve', BOB);
