@@ -12,7 +12,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult } from './lib/step.js';
+import {
+  closingLines,
+  loadSettings,
+  runStandalone,
+  stepCommand,
+  stepMachine,
+  writeStepResult,
+} from './lib/step.js';
 import type { StepMachine } from './lib/step.js';
 import { join } from 'node:path';
 import { startWarden, wardenYaml } from './lib/contenders.js';
@@ -270,8 +277,7 @@ export function formatAuthLines(r: AuthBenchResult): string[] {
   const out = formatAuth(r.rows, r.verdicts);
   out.push('', ...formatInProcess(r.inProcess), '');
   out.push(`JWKS served ${r.jwksRequests} times to ${r.authProcesses} Warden processes with auth on`);
-  for (const f of r.failures) out.push(`failed: round ${f.round + 1} ${f.cell}: ${f.failure}`);
-  out.push(`reproduce: ${r.command}`);
+  out.push(...closingLines(r.failures, r.command));
   return out;
 }
 

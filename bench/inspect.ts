@@ -29,7 +29,14 @@ import type { Proc } from './lib/proc.js';
 import { measureLoad, rawUpstreamServer, startRawUpstream } from './lib/warden-cell.js';
 import { addedCpu, measureRounds, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
 import type { OnOffRow } from './lib/on-off.js';
-import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult } from './lib/step.js';
+import {
+  closingLines,
+  loadSettings,
+  runStandalone,
+  stepCommand,
+  stepMachine,
+  writeStepResult,
+} from './lib/step.js';
 import type { LoadSettings, StepMachine } from './lib/step.js';
 
 /** Targets of issue 5: added CPU for a 64 KB result (µs) and echo throughput on/off. */
@@ -227,8 +234,7 @@ export function formatInspectLines(r: InspectBenchResult): string[] {
     `echo through Warden, inspection off vs on (${r.settings.rounds} rounds, rotated, fresh processes):`,
     `  off ${r.rows.off ? f(r.rows.off.rps) : '-'} req/s, on ${r.rows.on ? f(r.rows.on.rps) : '-'} req/s`,
     `  on/off throughput ${f(r.throughput, 3)}  target ≥ ${INSPECT_TARGETS.throughput}  ${r.throughputMet ? 'met' : 'MISSED'}; added Warden CPU ${f(r.addedCpuUs)} µs/req`,
-    ...r.failures.map((x) => `  FAILED round ${x.round + 1} ${x.cell}: ${x.failure}`),
-    `command: ${r.command}`,
+    ...closingLines(r.failures, r.command),
   ];
 }
 

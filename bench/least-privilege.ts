@@ -13,7 +13,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { loadSettings, runStandalone, stepCommand, stepMachine, writeStepResult } from './lib/step.js';
+import {
+  closingLines,
+  loadSettings,
+  runStandalone,
+  stepCommand,
+  stepMachine,
+  writeStepResult,
+} from './lib/step.js';
 import type { StepMachine } from './lib/step.js';
 import { cpuFigure as figure, formatFigure as f } from './lib/cpu.js';
 import type { CpuFigure } from './lib/cpu.js';
@@ -254,8 +261,7 @@ export function formatLpLines(r: LpBenchResult): string[] {
   );
   for (const [part, x] of Object.entries(r.partsAddedCpuUs) as [LpPart, LpFigure][])
     out.push(`  of which ${part} alone (minus off, per round): ${f(x, 1)} µs`);
-  for (const f2 of r.failures) out.push(`failed: round ${f2.round + 1} ${f2.cell}: ${f2.failure}`);
-  out.push(`reproduce: ${r.command}`);
+  out.push(...closingLines(r.failures, r.command));
   return out;
 }
 

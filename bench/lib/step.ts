@@ -59,6 +59,17 @@ export function stepCommand(name: string): string {
   return `npm run build && ${[...vars, `node dist/bench/${name}.js`].join(' ')}`;
 }
 
+/** The last lines every step prints: each failed cell, then the command that reproduces the run. */
+export function closingLines(
+  failures: readonly { readonly round: number; readonly cell: string; readonly failure: string }[],
+  command: string,
+): string[] {
+  return [
+    ...failures.map((f) => `failed: round ${f.round + 1} ${f.cell}: ${f.failure}`),
+    `reproduce: ${command}`,
+  ];
+}
+
 /** Writes a step's result to bench/results/<name>.json under `root`; returns the file. */
 export function writeStepResult(root: string, name: string, r: unknown): string {
   const dir = join(root, 'bench', 'results');
