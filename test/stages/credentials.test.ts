@@ -14,6 +14,7 @@ import { createCredentialBroker } from '../../src/stages/credentials/index.js';
 import type { CallerCredential, UpstreamAuth, UpstreamAuthSpec } from '../../src/stages/credentials/index.js';
 import { startTestIssuer } from '../fixtures/oauth/test-issuer.js';
 import type { TestIssuer } from '../fixtures/oauth/test-issuer.js';
+import { codeOf } from '../helpers/errors.js';
 
 const UPSTREAM = 'http://127.0.0.1:9/mcp';
 const STATIC_SECRET = 'static-S3cret-value-0123456789';
@@ -39,15 +40,6 @@ function capture(): { log: Logger; text: () => string } {
 
 function principal(subject: string, expiresAt?: number): Principal {
   return { key: `iss|${subject}`, issuer: 'iss', subject, scopes: [], roles: [], expiresAt };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof WardenError ? err.code : 'not a WardenError';
-  }
-  return undefined;
 }
 
 async function rejection(p: unknown): Promise<WardenError> {

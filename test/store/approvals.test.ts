@@ -3,10 +3,10 @@
  * full queue refuses at once; nobody releases their own call; approvers see redacted arguments.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WardenError } from '../../src/core/errors.js';
 import { memoryApprovalQueue } from '../../src/store/approvals.js';
 import type { ApprovalOutcome, HoldRequest, PendingApproval } from '../../src/store/approvals.js';
 import { MAX_SHOWN_CHARS, redactArgs } from '../../src/store/redact.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ALICE = { key: 'iss|alice', subject: 'alice' };
 const BOB = 'iss|bob';
@@ -21,15 +21,6 @@ function req(over: Partial<HoldRequest> = {}): HoldRequest {
     timeoutMs: 60_000,
     ...over,
   };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof WardenError ? err.code : 'not a WardenError';
-  }
-  return undefined;
 }
 
 afterEach(() => {

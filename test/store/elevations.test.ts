@@ -3,21 +3,12 @@
  * (audited through the expiry hook); refused, undecided and self-approved requests grant nothing.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WardenError } from '../../src/core/errors.js';
 import { memoryElevationStore } from '../../src/store/elevations.js';
 import type { Elevation } from '../../src/store/elevations.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ALICE = 'iss|alice';
 const BOB = 'iss|bob';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof WardenError ? err.code : 'not a WardenError';
-  }
-  return undefined;
-}
 
 afterEach(() => {
   vi.useRealTimers();
