@@ -4,20 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_PATHS, limitOptions, sandboxArgv } from '../../src/transport/sandbox.js';
-import type { SandboxProfile, SandboxTarget } from '../../src/transport/sandbox.js';
+import type { SandboxTarget } from '../../src/transport/sandbox.js';
 import { configSchema } from '../../src/config/schema.js';
+import { STRICT } from '../fixtures/sandbox/profiles.js';
 
 const tools = { bwrap: '/usr/bin/bwrap', prlimit: '/usr/bin/prlimit' };
-const strict: SandboxProfile = {
-  profile: 'strict',
-  network: false,
-  readOnly: true,
-  writablePaths: [],
-  readablePaths: [],
-  privateTmp: true,
-  limits: {},
-  optional: false,
-};
+const strict = STRICT;
 const target: SandboxTarget = {
   command: '/usr/bin/node',
   args: ['/srv/mcp/server.js', '--flag'],

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTools, planSandbox, probeSandbox, sandboxEnv } from '../../src/transport/sandbox.js';
-import type { SandboxProfile } from '../../src/transport/sandbox.js';
 import { WardenError } from '../../src/core/errors.js';
 import { ROOT } from '../helpers/warden.js';
+import { STRICT } from '../fixtures/sandbox/profiles.js';
 
 const PROBE = path.join(ROOT, 'dist/test/fixtures/sandbox/escape-probe.js');
 const tools = findTools();
@@ -51,16 +51,7 @@ function run(argv: readonly string[], env: Record<string, string>): Promise<Repo
   });
 }
 
-const base: SandboxProfile = {
-  profile: 'strict',
-  network: false,
-  readOnly: true,
-  writablePaths: [],
-  readablePaths: [],
-  privateTmp: true,
-  limits: {},
-  optional: false,
-};
+const base = STRICT;
 
 let listener: Server;
 let port = 0;
