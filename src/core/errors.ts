@@ -368,7 +368,7 @@ export const ERRORS = {
     status: 403,
     rpc: RPC.wardenDenied,
     meaning:
-      "The tool, prompt or resource template is not approved in the version the server now offers (new, changed or rejected since it was pinned), the server's identity changed, or the server does not list it; the call or get was not forwarded. `data.change` names the pending change.",
+      "The tool, prompt or resource template is not approved in the version the server now offers (new, changed or rejected since it was pinned), the server's identity changed, or the server does not list it; the call or get was not forwarded. A `resources/read` or subscription of a URI that only such a template describes is refused the same way. `data.change` names the pending change.",
     fix: 'Review the change with `warden pins diff ID` and approve it with `warden pins approve ID` if it is legitimate (docs/integrity.md).',
   },
   ERR_INTEGRITY_REFUSED: {

@@ -23,7 +23,13 @@ import type { TemplateMatcher } from './template.js';
 import type { ClientSession } from './session.js';
 import { verifyServerRequest } from '../stages/server-requests/index.js';
 import { callTool, learnTools } from './tool-call.js';
-import { LISTED, ensureApproved, reviewItems, reviewListResponse } from './integrity.js';
+import {
+  LISTED,
+  ensureApproved,
+  ensureResourceApproved,
+  reviewItems,
+  reviewListResponse,
+} from './integrity.js';
 import type { Upstreams } from './upstreams.js';
 
 /** Most pages Warden follows when it gathers a list from one upstream for the aggregate. */
@@ -389,6 +395,8 @@ async function dispatchAggregate(
       const uri = params?.uri;
       const owner = typeof uri === 'string' ? ownerOfUri(session, up, uri) : undefined;
       if (owner === undefined) throw unknownName('resource', uri);
+      if (req.method !== 'resources/unsubscribe')
+        await ensureResourceApproved(up, session, owner, uri as string, route.signal);
       return forward(up, session, owner, req, params, route);
     }
     case 'completion/complete': {
@@ -437,6 +445,11 @@ export async function dispatch(
       typeof params?.name === 'string' ? params.name : '',
       route.signal,
     );
+  if (
+    (req.method === 'resources/read' || req.method === 'resources/subscribe') &&
+    typeof params?.uri === 'string'
+  )
+    await ensureResourceApproved(up, session, server, params.uri, route.signal);
   const res = await reviewListResponse(
     up,
     session,

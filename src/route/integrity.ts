@@ -11,6 +11,8 @@ import { isStdioServer } from '../config/schema.js';
 import { canonicalDefinition, pinName } from '../stages/integrity/index.js';
 import type { DefinitionKind, IdentityFacts, Integrity } from '../stages/integrity/index.js';
 import { seenSpkiOf } from '../transport/upstream-tls.js';
+import { templateMatcher } from './template.js';
+import type { TemplateMatcher } from './template.js';
 import type { ClientSession } from './session.js';
 import type { Lease, Upstreams } from './upstreams.js';
 
@@ -187,7 +189,7 @@ export async function listAll(
         'ERR_UPSTREAM_UNAVAILABLE',
         `${server} could not list: ${res.error.message.slice(0, 200)}`,
         {
-          data: { server },
+          data: { server, upstreamCode: res.error.code },
         },
       );
     const list = res.result[key];
@@ -244,6 +246,75 @@ export async function ensureApproved(
   // validation refuses it (an isError result naming the missing tool) before anything is sent.
   if (kind === 'tool' && v.data?.reason === 'unlisted' && up.validation.input) return;
   throw v;
+}
+
+/** Compiled matchers of pinned templates, by template (bounded: templates come from upstreams). */
+const matchers = new Map<string, TemplateMatcher>();
+const MAX_MATCHERS = 4096;
+
+function matcherOf(template: string): TemplateMatcher {
+  let m = matchers.get(template);
+  if (m === undefined) {
+    if (matchers.size >= MAX_MATCHERS) matchers.clear();
+    m = templateMatcher(template);
+    matchers.set(template, m);
+  }
+  return m;
+}
+
+/**
+ * Refuses (ERR_INTEGRITY_UNAPPROVED) a `resources/read` or subscription of a URI that only a
+ * resource template not approved in the listed version describes: the URI matches one or more of
+ * the templates this session's connection listed and none of them is approved. A URI no template
+ * matches is a concrete resource (resources are not pinned) and passes. A connection that has not
+ * listed its templates is listed first; a server that does not answer `resources/templates/list`
+ * (method not found) has no templates to hold.
+ */
+export async function ensureResourceApproved(
+  up: Upstreams,
+  session: ClientSession,
+  server: string,
+  uri: string,
+  signal?: CancelSignal,
+): Promise<void> {
+  const integrity = up.integrity;
+  if (integrity === undefined || integrity.mode === 'off') return;
+  const lease = await session.lease(server);
+  let names = integrity.listedNames(lease.upstream, 'resourceTemplate');
+  if (names === undefined) {
+    let listed: { items: Record<string, unknown>[]; complete: boolean };
+    try {
+      listed = await listAll(up, server, lease, 'resourceTemplate', signal);
+    } catch (e) {
+      if (
+        e instanceof WardenError &&
+        (e.data as { upstreamCode?: unknown } | undefined)?.upstreamCode === -32601
+      )
+        return;
+      throw e;
+    }
+    reviewItems(integrity, up, session, server, 'resourceTemplate', listed.items, {
+      complete: listed.complete,
+      lastPage: listed.complete,
+      connection: lease.upstream,
+      toClient: false,
+    });
+    names = integrity.listedNames(lease.upstream, 'resourceTemplate');
+    if (names === undefined)
+      throw new WardenError(
+        'ERR_INTEGRITY_UNAPPROVED',
+        `${server} did not list its resource templates completely`,
+        { data: { server, kind: 'resourceTemplate', name: uri.slice(0, 128), reason: 'unlisted' } },
+      );
+  }
+  let refusal: WardenError | undefined;
+  for (const t of names) {
+    if (!matcherOf(t).test(uri)) continue;
+    const v = integrity.verdict(server, 'resourceTemplate', t, lease.upstream);
+    if (v === 'allowed') return;
+    if (v !== 'unseen') refusal ??= v;
+  }
+  if (refusal !== undefined) throw refusal;
 }
 
 /**

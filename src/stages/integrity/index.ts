@@ -135,6 +135,11 @@ export interface Integrity {
     name: string,
     connection: object,
   ): 'allowed' | 'unseen' | WardenError;
+  /**
+   * The names (for templates: the `uriTemplate`s) of one kind a connection listed, approved or
+   * not; undefined until it listed that kind completely.
+   */
+  listedNames(connection: object, kind: DefinitionKind): string[] | undefined;
   /** Forgets what a connection listed of one kind (the upstream said its list changed). */
   forget(connection: object, kind: DefinitionKind): void;
   close(): void;
@@ -469,6 +474,16 @@ export function createIntegrity(opts: IntegrityOptions): Integrity {
           rejected,
         );
       return unapproved(server, kind, name, 'pending', store.pendingFor(server, kind, name));
+    },
+
+    listedNames(connection, kind) {
+      if (mode === 'off') return [];
+      const view = views.get(connection);
+      if (view === undefined || !view.complete.has(kind)) return undefined;
+      const prefix = `${kind}\n`;
+      const names: string[] = [];
+      for (const k of view.seen.keys()) if (k.startsWith(prefix)) names.push(k.slice(prefix.length));
+      return names;
     },
 
     forget(connection, kind) {
