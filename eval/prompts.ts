@@ -12,6 +12,9 @@ import type { EvalSection, Sample, SourceSet } from './metrics.js';
 import { evalFold } from './results.js';
 import { foldOf } from './corpora.js';
 
+/** MCPSecBench attack types whose prompt carries the attack. */
+const PROMPT_BORNE = new Set(['Malicious Prompt', 'Indirect Prompt Injection']);
+
 function keep(texts: readonly string[] | undefined, malicious: boolean): Sample[] | undefined {
   if (texts === undefined) return undefined;
   const f = evalFold();
@@ -47,9 +50,18 @@ export function promptSets(): SourceSet[] {
   }
   const mAtk = readCorpus('mcpsecbench/attacks.json');
   if (mAtk !== undefined) {
+    // Only two of MCPSecBench's attack types put the attack in the prompt; in the others the prompt
+    // is an ordinary request ("How much is 3 + 2?") and the attack lives in a malicious server
+    // (poisoned or shadowing tools, a rug pull, a vulnerable server): the definitions section and
+    // pinning measure those. The recall target applies to the prompt-borne ones.
     const all: string[] = [];
-    for (const a of JSON.parse(mAtk) as { name: string; prompts: string[] }[]) all.push(...a.prompts);
-    push(sets, { name: 'prompts/mcpsecbench attacks', recallTarget: 0.8 }, keep(all, true));
+    const borne: string[] = [];
+    for (const a of JSON.parse(mAtk) as { name: string; prompts: string[] }[]) {
+      all.push(...a.prompts);
+      if (PROMPT_BORNE.has(a.name)) borne.push(...a.prompts);
+    }
+    push(sets, { name: 'prompts/mcpsecbench prompt-borne attacks', recallTarget: 0.8 }, keep(borne, true));
+    push(sets, { name: 'prompts/mcpsecbench every scenario prompt' }, keep(all, true));
     for (const a of JSON.parse(mAtk) as { name: string; prompts: string[] }[])
       push(sets, { name: `prompts/mcpsecbench ${a.name}` }, keep(a.prompts, true));
   }

@@ -1,5 +1,6 @@
 /**
- * Section (b) of `npm run eval`: clean vs injected tool results from the BIPIA train split.
+ * Section (b) of `npm run eval`: clean vs injected tool results from the BIPIA train split, and
+ * real documents as benign results (eval/documents.ts).
  * Clean contexts (email, code, table) are benign; a context with an attack string inserted at the
  * start, in the middle (at the sentence or line boundary nearest the middle) or at the end is
  * malicious. Text attacks go into email and table contexts, code attacks into code contexts, as in
@@ -8,7 +9,8 @@
  */
 import { detectInjection } from '../src/detect/injection.js';
 import { T_FLAG } from '../src/detect/index.js';
-import { foldOf, readCorpus } from './corpora.js';
+import { foldOf, readCorpus, yamlContents } from './corpora.js';
+import { documentSets } from './documents.js';
 import type { EvalSection, Sample, SourceSet } from './metrics.js';
 
 /** Fold reported (`WARDEN_EVAL_FOLD=train|test|all`, default `test`). */
@@ -108,12 +110,24 @@ export function resultSets(): SourceSet[] {
   for (const [pos, samples] of byPosition) sets.push({ name: `results/position ${pos}`, samples });
   for (const [cat, samples] of [...byCategory].sort((a, b) => a[0].localeCompare(b[0])))
     sets.push({ name: `results/attack ${cat}`, samples });
+  // Real documents, all benign, reported whole (not split into folds): see eval/documents.ts.
+  sets.push(...documentSets());
+  // Requests people write (benign prompts) read as if a tool returned them — a chat message, a
+  // ticket, an email asking something: the embedded-task rules flag a request addressed to the
+  // reader, so this shows how often message-like results are marked. Information, no target.
+  for (const [name, file] of [
+    ['results/requests as results: deepset benign', 'deepset/benign.yaml'],
+    ['results/requests as results: JailbreakBench benign', 'jbb/benign.yaml'],
+  ] as const) {
+    const texts = yamlContents(file);
+    if (texts !== undefined) sets.push({ name, samples: texts.map((text) => ({ text, malicious: false })) });
+  }
   return sets;
 }
 
 /** The tool-result section. */
 export const section: EvalSection = {
-  title: 'Tool results: BIPIA clean vs injected',
+  title: 'Tool results: BIPIA clean vs injected, and real documents',
   decision: `detectInjection(text, { kind: 'result' }).score ≥ ${T_FLAG}`,
   sets: resultSets,
   detect: (text) => detectInjection(text, { kind: 'result' }).score >= T_FLAG,

@@ -48,6 +48,18 @@ function rx(src: string): RegExp {
 }
 
 const GAP = '[^.!?\\n]{0,40}?';
+/**
+ * A sentence start: the window's start, a line break, or `.`, `!`, `?` followed by white space (a
+ * dot straight before a letter is a member access, `x.describe(`). A line break inside a sentence
+ * (hard-wrapped text, the next line opening in lower case) is folded to a vertical tab and is not a
+ * start (see `foldWindow` in injection.ts).
+ */
+const SS = '(?:^|\\n ?|[.!?]\\s)';
+/**
+ * Words that, straight before an override verb, make it a noun modifier ("the ignore rules", "any
+ * delete all button"), not an imperative.
+ */
+const NOT_VERB = '(?<!\\b(?:the|any|an|a|these|those|specified|custom|default|its|their|of|by|with|no|git) )';
 const OVERRIDE_VERB =
   '(?:ignore|ignoring|ignored|disregard|disregarding|forget|forgetting|bypass|override|overlook|neglect|discard|abandon|drop|skip|delete|erase|remove|leave behind)';
 const PRIOR =
@@ -62,21 +74,25 @@ export const RULES: readonly CueRule[] = [
     id: 'ignore-previous',
     family: FAM.override,
     weight: 0.92,
-    re: rx(`${OVERRIDE_VERB}(?: ${PRIOR}){0,4} ${INSTR_NOUN}`),
+    re: rx(`${NOT_VERB}\\b${OVERRIDE_VERB}(?: ${PRIOR}){0,4} ${INSTR_NOUN}`),
   },
   {
     id: 'ignore-previous',
     family: FAM.override,
     weight: 0.85,
     re: rx(
-      `${OVERRIDE_VERB} (?:all |everything |what )?(?:above|before|previous(?:ly)?|prior|earlier|beforehand)`,
+      `${NOT_VERB}\\b${OVERRIDE_VERB} (?:all |everything |what )?(?:above|before|previous(?:ly)?|prior|earlier|beforehand)`,
     ),
   },
   {
     id: 'ignore-previous',
     family: FAM.override,
     weight: 0.75,
-    re: rx(`${OVERRIDE_VERB} (?:about )?(?:everything|all that|all this|all|that)(?![a-z])`),
+    // "Forget everything.", "ignore all that and …": the object ends the clause; "ignore all
+    // JSON files", "delete all entries" name what to drop.
+    re: rx(
+      `${NOT_VERB}\\b${OVERRIDE_VERB} (?:about )?(?:everything|all that|all this|all|that)(?:\\s?(?:[.,;:!\\n]|$)| (?:and|then|but|now|you|of (?:the|this|that|it|what))(?![a-z]))`,
+    ),
   },
   {
     id: 'ignore-previous',
@@ -121,7 +137,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:now|nun|jetzt|but now|and now) (?:please )?(?:write|tell|say|generate|create|give|answer|print|output|explain|schreibe?|verfasse|sage?|gib|formuliere|erklare)(?![a-z])|(?:that is|that's|this is|das ist|das) (?:done|enough|erledigt|genugt|reicht)(?![a-z])|(?:another|one more|a further|the next|an? (?:[a-z]{1,24}\\x20)?new) (?:task|challenge|assignment)|(?:weiteren|neue|nachsten) (?:aufgabe|herausforderung)|(?:schreibe|verfasse|formuliere) nun`,
+      `${SS}(?:now|nun|jetzt|but now|and now) (?:please )?(?:write|tell|say|generate|create|give|answer|print|output|explain|schreibe?|verfasse|sage?|gib|formuliere|erklare)(?![a-z])|(?:that is|that's|this is|das ist|das) (?:done|enough|erledigt|genugt|reicht)(?![a-z])|(?:another|one more|a further|the next|an? (?:[a-z]{1,24}\\x20)?new) (?:task|challenge|assignment)|(?:weiteren|neue|nachsten) (?:aufgabe|herausforderung)|(?:schreibe|verfasse|formuliere) nun`,
     ),
   },
   {
@@ -129,7 +145,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.55,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:state|say|declare|claim|print|write) that (?:you|i|he|she|it|they|trump|[a-z]{1,24} (?:is|are|was))|(?:^|[.!?\\n] ?)say (?:yes|no)(?![a-z])|repeat after me|nachsprechen`,
+      `${SS}(?:state|say|declare|claim|print|write) that (?:you|i|he|she|it|they|trump|[a-z]{1,24} (?:is|are|was))|${SS}say (?:yes|no)(?![a-z])|repeat after me|nachsprechen`,
     ),
   },
   {
@@ -177,7 +193,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.55,
     re: rx(
-      `(?:now|from now on|instead)${GAP}(?:focus|concentrate) on (?:your|the|a|this) (?:new|next|following|other) task|start (?:over|from the (?:front|beginning|scratch)) with a new task|(?:now|then) (?:forget|ignore)`,
+      `(?:now|from now on|instead)${GAP}(?:focus|concentrate) on (?:your|the|a|this) (?:new|next|following|other) task|start (?:over|from the (?:front|beginning|scratch)) with a new task|(?:now|then) (?:forget|ignore) (?:all|everything|what|the (?:above|previous|rest|instructions|text)|previous|prior|above|your|my|instructions?)(?![a-z])`,
     ),
   },
   {
@@ -185,7 +201,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.55,
     re: rx(
-      `(?:stop|stopp|achtung|attention|nevermind|never mind)(?: [-:!.,]{1,4})? (?:everything|all|now|-|:|!|stop|stopp|ich|i|write|print|just|ignore)`,
+      `(?:stop|stopp|achtung|attention|nevermind|never mind)(?: [-:!.,]{1,4})? (?:(?:everything|all|now|stop|stopp|ich|i|write|print|just|ignore)(?![a-z])|-|:|!)`,
     ),
   },
   {
@@ -246,14 +262,14 @@ export const RULES: readonly CueRule[] = [
     id: 'role-change',
     family: FAM.role,
     weight: 0.5,
-    re: rx(`(?:^|[.!?\\n] ?)(?:act|acting|roleplay|role-play|play|be) (?:as |like )?(?:an? |the |my )`),
+    re: rx(`${SS}(?:act|acting|roleplay|role-play|play|be) (?:as |like )?(?:an? |the |my )`),
   },
   {
     id: 'role-change',
     family: FAM.role,
     weight: 0.55,
     re: rx(
-      `(?:pretend|imagine|suppose)(?: that)? (?:you are|you're|you can|to be|you have|you were)|(?:immerse yourself|absorbed) in(?:to)? (?:the |your )?role|stay in (?:character|role)|you are role-?playing|du gehst${GAP}in deiner rolle`,
+      `(?:pretend|imagine|suppose)(?: that)? (?:you are|you're|you can|to be|you have (?:no|unlimited|full|root|admin|been|become)|you were)|(?:immerse yourself|absorbed) in(?:to)? (?:the |your )?role|stay in (?:character|role)|you are role-?playing|du gehst${GAP}in deiner rolle`,
     ),
   },
   {
@@ -261,7 +277,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.role,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:you are|you're|du bist|sie sind) (?!(?:right|correct|welcome|wrong|not|so|very|too|really|sure|able|allowed|here|there|in|on|at|my|our|now (?:subscribed|registered|signed|logged|enrolled|eligible|ready|all set))(?![a-z])|[a-z]{1,24}(?:ing|ed)(?![a-z]))(?:(?:a|an|the|now|no longer) )?[a-z]`,
+      `${SS}(?:you are|you're|du bist|sie sind) (?!(?:right|correct|welcome|wrong|not|so|very|too|really|sure|able|unable|allowed|here|there|in|on|at|my|our|also|still|already|just|free|responsible|required|expected|encouraged|advised|invited|about|now (?:subscribed|registered|signed|logged|enrolled|eligible|ready|all set))(?![a-z])|[a-z]{1,24}(?:ing|ed|ly)(?![a-z]))(?:(?:a|an|the|now|no longer) )?[a-z]`,
     ),
   },
   {
@@ -277,7 +293,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.role,
     weight: 0.8,
     re: rx(
-      `(?:^|[\\n>\\]}|] ?)(?:system|admin|administrator|developer|root|operator|assistant|openai|anthropic|ai|gpt|human|instructions?|new instructions?)(?: (?:message|note|notice|override|instruction|prompt|update|alert))? ?:`,
+      `(?:^|\\n|[>\\]}|] ?)(?:system|admin|administrator|developer|root|operator|assistant|openai|anthropic|ai|gpt|human|instructions?|new instructions?)(?: (?:message|note|notice|override|instruction|prompt|update|alert))? ?:`,
     ),
   },
   {
@@ -295,7 +311,9 @@ export const RULES: readonly CueRule[] = [
     family: FAM.tag,
     weight: 0.85,
     re: rx(
-      `<\\s*/?\\s*\\|?\\s*(?:system|important|instructions?|admin|sys|im_start|im_end|im_sep|assistant|endoftext|eot_id|start_header_id|end_header_id|user|inst|critical|secret|hidden)\\s*\\|?\\s*>`,
+      // `<user>` alone is a placeholder in command-line synopses (`npm owner add <user>`): the user
+      // tag counts only in its chat-template forms (`<|user|>`, `</user>`).
+      `<\\s*/?\\s*\\|?\\s*(?:system|important|instructions?|admin|sys|im_start|im_end|im_sep|assistant|endoftext|eot_id|start_header_id|end_header_id|inst|critical|secret|hidden)\\s*\\|?\\s*>|<\\s*(?:/|\\|)\\s*user\\s*\\|?\\s*>`,
     ),
   },
   {
@@ -414,7 +432,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.jailbreak,
     weight: 0.75,
     re: rx(
-      `(?:no|without|free of|free from|not bound by|beyond|break|broken free of|ignore) (?:any |the |all |your |typical |usual |programming |ethical |moral |content ){0,4}(?:restrictions|limitations|limits|filters?|censorship|ethics|morals|rules|guidelines|policies|confines|safeguards)`,
+      `(?:no|without|free of|free from|not bound by|beyond|break|broken free of|${NOT_VERB}\\bignore) (?:any |the |all |your |typical |usual |programming |ethical |moral |content ){0,4}(?:restrictions|limitations|limits|filters?|censorship|ethics|morals|rules|guidelines|policies|confines|safeguards)`,
     ),
   },
   {
@@ -474,16 +492,14 @@ export const RULES: readonly CueRule[] = [
     family: FAM.response,
     weight: 0.6,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:(?:in|with|throughout) )?your (?:answer|response|reply|output)s? (?:should|must|has to|needs to|shall)`,
+      `${SS}(?:(?:in|with|throughout) )?your (?:answer|response|reply|output)s? (?:should|must|has to|needs to|shall)`,
     ),
   },
   {
     id: 'response-tamper',
     family: FAM.response,
     weight: 0.55,
-    re: rx(
-      `(?:^|[.!?\\n] ?)(?:respond|answer|reply) (?:only |solely |exclusively |always )?(?:in|with|using|as) `,
-    ),
+    re: rx(`${SS}(?:respond|answer|reply) (?:only |solely |exclusively |always )?(?:in|with|using|as) `),
   },
 
   // Code documents asking the assistant to ship code.
@@ -526,7 +542,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.task,
     weight: 0.55,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:render|write|format|provide|deliver|present|compose|phrase|structure|craft|end|begin|start|finish|sign|conclude|encode|encrypt|translate|rewrite|reformat|style|express|spell|capitali[sz]e|type|output|reverse) your (?:message|messages|text|words|writing|reply|response|answer|output|sentences?|explanation|summary)(?![a-z])|(?:^|[.!?\\n] ?)(?:replace|swap|substitute|convert|change|reverse|shuffle|scramble|remove|drop|omit|capitali[sz]e|uppercase|lowercase|encode|encrypt|jumble|rearrange)(?: (?:all|every|each|the|any|some))?(?: (?:first|second|third|fourth|fifth|other|last))? (?:vowels?|consonants?|letters?|characters?|words?|spaces?|punctuation|nouns?|verbs?|adjectives?|numbers?|digits?)(?![a-z])`,
+      `${SS}(?:render|write|format|provide|deliver|present|compose|phrase|structure|craft|end|begin|start|finish|sign|conclude|encode|encrypt|translate|rewrite|reformat|style|express|spell|capitali[sz]e|type|output|reverse) your (?:message|messages|text|words|writing|reply|response|answer|output|sentences?|explanation|summary)(?![a-z])|${SS}(?:replace|swap|substitute|convert|change|reverse|shuffle|scramble|remove|drop|omit|capitali[sz]e|uppercase|lowercase|encode|encrypt|jumble|rearrange)(?: (?:all|every|each|the|any|some))?(?: (?:first|second|third|fourth|fifth|other|last))? (?:vowels?|consonants?|letters?|characters?|words?|spaces?|punctuation|nouns?|verbs?|adjectives?|numbers?|digits?)(?![a-z])`,
     ),
   },
   {
@@ -534,7 +550,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.task,
     weight: 0.55,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:tell|inform|remind|encourage|ask|urge|advise|warn|convince|persuade|notify|direct|instruct|invite|redirect|push|nudge|pressure|trick|lure)(?: (?:the|all|your|our|any|every|each))? (?:users?|readers?|customers?|recipients?|visitors?|people|everyone|them|clients?|subscribers?|humans?|persons?)(?![a-z])|(?:^|[.!?\\n] ?)(?:mention|state|claim|assert|stress|emphasi[sz]e|point out|imply|insist|say) that(?![a-z])|(?:^|[.!?\\n] ?)(?:respond|reply|answer|write|speak|talk) (?:only |solely |exclusively |always |entirely )?(?:in|with|using|like) (?:a |an |the )?[a-z]`,
+      `${SS}(?:tell|inform|remind|encourage|ask|urge|advise|warn|convince|persuade|notify|direct|instruct|invite|redirect|push|nudge|pressure|trick|lure)(?: (?:the|all|your|our|any|every|each))? (?:users?|readers?|customers?|recipients?|visitors?|people|everyone|them|clients?|subscribers?|humans?|persons?)(?![a-z])|${SS}(?:mention|state|claim|assert|stress|emphasi[sz]e|point out|imply|insist|say) that(?![a-z])|${SS}(?:respond|reply|answer|write|speak|talk) (?:only |solely |exclusively |always |entirely )?(?:in|with|using|like) (?:a |an |the )?[a-z]`,
     ),
   },
   {
@@ -542,7 +558,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.task,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:explain|describe|translate|summari[sz]e|outline|elaborate on|break down|compare|define|analy[sz]e|discuss|paraphrase|rephrase|rewrite)(?![a-z])`,
+      `${SS}(?:explain|describe|translate|summari[sz]e|outline|elaborate on|break down|compare|define|analy[sz]e|discuss|paraphrase|rephrase|rewrite)(?![a-z])`,
     ),
   },
   {
@@ -550,7 +566,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.task,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:write|create|generate|provide|give|compose|draft|develop|list|suggest|recommend|name|produce|craft|tell|show)(?: me| us)?(?: with)? (?:an?|some|one|two|three|four|five|ten|several|\\d{1,6}|the (?:main|key|best|top|primary|history|difference|plot|process|steps?|[a-z]{1,24} (?:equivalent|translation|meaning|definition|synonym)|equivalent|translation|meaning|definition|synonym|capital|population|origin))(?![a-z])`,
+      `${SS}(?:write|create|generate|provide|give|compose|draft|develop|list|suggest|recommend|name|produce|craft|tell|show)(?: me| us)?(?: with)? (?:an?|some|one|two|three|four|five|ten|several|\\d{1,6}|the (?:main|key|best|top|primary|history|difference|plot|process|steps?|[a-z]{1,24} (?:equivalent|translation|meaning|definition|synonym)|equivalent|translation|meaning|definition|synonym|capital|population|origin))(?![a-z])`,
     ),
   },
   {
@@ -558,7 +574,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.task,
     weight: 0.5,
     re: rx(
-      `(?:^|[.!?\\n] ?)(?:can you|could you|would you|how (?:do|does|can|to)|what (?:is|are|was|were|'s|does|do)|what's|who (?:is|was|wrote|invented|painted|discovered|won)|when (?:did|was|is)|why (?:is|are|do|does|did)|where (?:is|are|was)|which (?:is|are))(?![a-z])[^\\n?!.]{2,100}\\?`,
+      `${SS}(?:can you|could you|would you|how (?:do|does|can|to)|what (?:is|are|was|were|'s|does|do)|what's|who (?:is|was|wrote|invented|painted|discovered|won)|when (?:did|was|is)|why (?:is|are|do|does|did)|where (?:is|are|was)|which (?:is|are))(?![a-z])[^\\n?!.]{2,100}\\?`,
     ),
   },
 ];

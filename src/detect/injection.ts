@@ -245,8 +245,10 @@ function foldWindow(text: string, start: number, end: number): { s: string; map:
   const map = new Int32Array(end - start + 2);
   if (start > 0) {
     const p = text.charCodeAt(start - 1);
-    // Not at a sentence start: a sentinel keeps `^` from matching mid-sentence.
-    if (!(p === 10 || p === 46 || p === 33 || p === 63)) {
+    const c0 = text.charCodeAt(start);
+    // Not at a sentence start: a sentinel keeps `^` from matching mid-sentence, or at the first
+    // word of an indented line (a key in code, `  operator: "="`, is no role label).
+    if (!(p === 10 || p === 46 || p === 33 || p === 63) || (p === 10 && (c0 === 32 || c0 === 9))) {
       codes.push(126, 32);
       map[0] = start;
       map[1] = start;
@@ -279,12 +281,55 @@ function foldWindow(text: string, start: number, end: number): { s: string; map:
     if (f === 32 && (codes.length === 0 || codes[codes.length - 1] === 32)) continue;
     if (!isSpace) prevWordLen = 0;
     map[codes.length] = i;
-    codes.push(c === 10 || c === 13 ? 10 : f);
+    codes.push(c === 10 || c === 13 ? (softBreak(text, codes, i, end) ? 11 : 10) : f);
   }
   let s = '';
   for (let k = 0; k < codes.length; k += 4096) s += String.fromCharCode(...codes.slice(k, k + 4096));
   return { s, map };
 }
+
+/**
+ * Whether the line break at `i` only wraps a sentence: the folded text before it ends in a letter,
+ * digit or comma, and the next line opens, not indented, with a lower-case ASCII letter. Such a break is folded
+ * to a vertical tab, which phrase rules read as white space but not as a sentence start.
+ */
+function softBreak(text: string, codes: readonly number[], i: number, end: number): boolean {
+  const last = codes[codes.length - 1] ?? 0;
+  if (last === 11) return true; // the LF of a CRLF whose CR was a soft break
+  if (!((last >= 97 && last <= 122) || (last >= 48 && last <= 57) || last === 44)) return false;
+  // The next line opens at once (no indent: an indented line is code or a list) in lower case.
+  let j = i + 1;
+  if (text.charCodeAt(i) === 13 && text.charCodeAt(j) === 10) j++;
+  if (j >= end) return false;
+  const c = text.charCodeAt(j);
+  return c >= 97 && c <= 122;
+}
+
+/** Characters around a cue that are searched for signs of code or technical documentation. */
+const CODE_BEFORE = 160;
+const CODE_AFTER = 200;
+
+/**
+ * Whether the text around [from, to) reads as code or technical documentation: a backtick, a
+ * brace, `()`, `=>`, or a markdown heading line. There, an imperative sentence ("Create a new
+ * instance", "Define a schema") addresses the developer reading it, so the weak embedded-task cues
+ * (a bare task sentence, nothing aimed at the assistant) do not count; every other family still does.
+ */
+export function codeAround(text: string, from: number, to: number): boolean {
+  const a = Math.max(0, from - CODE_BEFORE);
+  const b = Math.min(text.length, to + CODE_AFTER);
+  for (let i = a; i < b; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 96 || c === 123 || c === 125) return true; // ` { }
+    if (c === 40 && text.charCodeAt(i + 1) === 41) return true; // ()
+    if (c === 61 && text.charCodeAt(i + 1) === 62) return true; // =>
+    if (c === 35 && (i === 0 || text.charCodeAt(i - 1) === 10)) return true; // # heading
+  }
+  return false;
+}
+
+/** Embedded-task rules at or below this weight are bare task sentences (see {@link codeAround}). */
+const WEAK_TASK = 0.55;
 
 function checkWindow(
   text: string,
@@ -305,6 +350,7 @@ function checkWindow(
     while (a < s.length - 1 && (s[a] === ' ' || s[a] === '.' || s[a] === '\n' || s[a] === '~')) a++;
     const from = map[a] ?? start;
     const to = (map[m.index + m[0].length - 1] ?? end - 1) + 1;
+    if (rule.family === FAM.task && rule.weight <= WEAK_TASK && codeAround(text, from, to)) continue;
     // One cue counts once, even when rules of two families match the same span; a rule is listed
     // once per start (its longer and shorter forms are one finding).
     const span = `span:${from}:${to}`;
