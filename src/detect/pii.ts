@@ -205,7 +205,17 @@ export function isUsSsn(area: string, group: string, serial: string): boolean {
   return a !== 0 && a !== 666 && a < 900 && group !== '00' && serial !== '0000';
 }
 
-/** True for a Korean RRN (`YYMMDD-GNNNNNC`): a real birth date, a gender/century digit and the check digit. */
+/**
+ * Numbers issued from this day on (births, and re-issues) carry six random digits after the gender
+ * digit and no check digit (Korea's Ministry of the Interior, October 2020).
+ */
+const RRN_RANDOM_SINCE = Date.UTC(2020, 9, 1);
+
+/**
+ * True for a Korean RRN (`YYMMDD-GNNNNNC`): a real birth date for the century the gender digit
+ * gives and, for anyone born before October 2020, the check digit (numbers of later births have
+ * none: {@link RRN_RANDOM_SINCE}).
+ */
 export function isKrRrn(front: string, back: string): boolean {
   const g = back.charCodeAt(0) - 48;
   const century = g === 9 || g === 0 ? 1800 : g <= 2 || g === 5 || g === 6 ? 1900 : 2000;
@@ -214,6 +224,7 @@ export function isKrRrn(front: string, back: string): boolean {
   const d = Number(front.slice(4, 6));
   const date = new Date(Date.UTC(y, m - 1, d));
   if (m < 1 || m > 12 || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return false;
+  if (date.getTime() >= RRN_RANDOM_SINCE) return date.getTime() <= Date.now();
   const all = front + back;
   const weights = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5];
   let sum = 0;

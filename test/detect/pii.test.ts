@@ -128,9 +128,22 @@ describe('pii: validators', () => {
     expect(isIban('GB82WEST1234569876543')).toBe(false);
     expect(isIban('GB83WEST12345698765432')).toBe(false);
   });
+  it('RRN born from October 2020: six random digits, no check digit; a birth date in the future is none', () => {
+    // Every last digit is accepted for a 2021 birth (numbers issued since October 2020)…
+    for (let c = 0; c < 10; c++) expect(isKrRrn('210315', `412345${c}`)).toBe(true);
+    // …but only the right one for a birth on 30 September 2020, the day before the change.
+    const valid = [...'0123456789'].filter((c) => isKrRrn('200930', `312345${c}`));
+    expect(valid).toHaveLength(1);
+    // A 20xx century digit with a date not yet reached is not a person's number.
+    const future = String((new Date().getUTCFullYear() + 1) % 100).padStart(2, '0');
+    expect(isKrRrn(`${future}0101`, '3123456')).toBe(false);
+    expect(detectPii('주민등록번호 210315-4123457 확인').map((f) => f.rule)).toEqual(['pii.kr-rrn']);
+  });
+
   it('RRN date and check digit', () => {
     expect(isKrRrn('900101', '1234568')).toBe(true);
-    expect(isKrRrn('000229', '3234564')).toBe(isKrRrn('000229', '3234564')); // leap day 2000 is a date
+    expect(isKrRrn('000229', '3234563')).toBe(true); // leap day 2000 is a date, check digit 3
+    expect(isKrRrn('000229', '3234564')).toBe(false); // same date, wrong check digit
     expect(isKrRrn('010229', '3234560')).toBe(false); // 2001 had no 29 February
   });
 });
