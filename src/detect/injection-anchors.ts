@@ -31,8 +31,11 @@ const SPECS: readonly (readonly [number, string])[] = [
   [
     FAM.role,
     '^you are|^you re|^du bist|^sie sind|their roles|their role|your role|ihren rollen|deiner rolle|' +
-      'a film|a movie|einem film|actors in|schauspieler in',
+      'a film|a movie|einem film|actors in|schauspieler in|bist kein|bist keine|ihrer rolle|der rolle|' +
+      'break character|breaking character|of character',
   ],
+  // "Stop: write …", "STOP! Now …" opening a sentence (the pairs above need the two words adjacent).
+  [FAM.override, '^stop|^halt'],
   // Nouns of instructions are common in manuals: they anchor only in the pairs injection cues use.
   [FAM.override | FAM.leak, 'directive directives irrelevant outdated obsolete'],
   [

@@ -201,7 +201,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.override,
     weight: 0.55,
     re: rx(
-      `(?:stop|stopp|achtung|attention|nevermind|never mind)(?: [-:!.,]{1,4})? (?:(?:everything|all|now|stop|stopp|ich|i|write|print|just|ignore)(?![a-z])|-|:|!)`,
+      `(?:stop|stopp|achtung|attention|nevermind|never mind)(?: [-:!.,]{1,4})? (?:everything|all|now|stop|stopp|ich|i|write|print|just|ignore)(?![a-z])|${SS}(?:stop|stopp|halt|achtung|attention|nevermind|never mind) ?[-:!]`,
     ),
   },
   {
@@ -277,7 +277,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.role,
     weight: 0.5,
     re: rx(
-      `${SS}(?:you are|you're|du bist|sie sind) (?!(?:right|correct|welcome|wrong|not|so|very|too|really|sure|able|unable|allowed|here|there|in|on|at|my|our|also|still|already|just|free|responsible|required|expected|encouraged|advised|invited|about|now (?:subscribed|registered|signed|logged|enrolled|eligible|ready|all set))(?![a-z])|[a-z]{1,24}(?:ing|ed|ly)(?![a-z]))(?:(?:a|an|the|now|no longer) )?[a-z]`,
+      `${SS}(?:you are|you're|du bist|sie sind) (?!(?:right|correct|welcome|wrong|not|nicht|kein|keine|keiner|so|very|too|really|sure|able|unable|allowed|here|there|in|on|at|my|our|also|still|already|just|free|responsible|required|expected|encouraged|advised|invited|about|now (?:subscribed|registered|signed|logged|enrolled|eligible|ready|all set))(?![a-z])|[a-z]{1,24}(?:ing|ed|ly)(?![a-z]))(?:(?:a|an|the|now|no longer) )?[a-z]`,
     ),
   },
   {
@@ -286,6 +286,15 @@ export const RULES: readonly CueRule[] = [
     weight: 0.55,
     re: rx(
       `(?:stay|stays|remain|remains|bleiben|bleibt|bleibst)${GAP}(?:in|im) (?:their|your|the|his|her|ihren|ihrer|deiner|seiner|der) (?:roles?|characters?|rollen?|figur)|(?:actors?|schauspieler|characters?) in (?:a|an|einem|the) (?:film|movie|play|scene|story)`,
+    ),
+  },
+  {
+    id: 'role-change',
+    family: FAM.role,
+    weight: 0.6,
+    // "Du bist keine Redaktion, sondern …" (you are not X but Y); "never break character".
+    re: rx(
+      `(?:du bist|sie sind) (?:kein|keine|keiner)${GAP}sondern(?![a-z])|(?:nicht|nie|niemals|keine sekunde|keinen moment)${GAP}aus (?:ihrer|seiner|deiner|der|ihren) rollen? (?:fallen|fallt|fall)|fall[a-z]{0,4} (?:nicht|nie|niemals|keine sekunde|keinen moment)${GAP}aus (?:ihrer|seiner|deiner|der|ihren) rollen?(?![a-z])|(?:never|not|don't|do not|without) (?:break|breaking|drop|dropping|step out of|stepping out of|go out of) (?:character|role)(?![a-z])`,
     ),
   },
   {
