@@ -10,6 +10,7 @@
  * `internal` as listed in {@link LABEL_OF}; IP addresses → `internal`; nothing → `public`.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { detectAddresses } from './address.js';
 import { maskTail, maskValue } from './mask.js';
 import type { Finding, Severity } from './types.js';
 
@@ -26,6 +27,7 @@ export const LABEL_OF: Readonly<Record<string, Classification>> = {
   'pii.iban': 'confidential',
   'pii.phone': 'confidential',
   'pii.email': 'confidential',
+  'pii.postal-address': 'confidential',
   'pii.ip-address': 'internal',
 };
 
@@ -461,7 +463,8 @@ function iban(text: string, start: number, candidate: string, out: Finding[]): b
 /**
  * Personal data in `text`: e-mail addresses (`pii.email`), phone numbers (`pii.phone`), payment
  * cards (`pii.payment-card`), IBANs (`pii.iban`), US SSNs (`pii.us-ssn`), Korean RRNs
- * (`pii.kr-rrn`) and IPv4/IPv6 addresses (`pii.ip-address`), each validated; evidence masked.
+ * (`pii.kr-rrn`), IPv4/IPv6 addresses (`pii.ip-address`) and postal addresses
+ * (`pii.postal-address`, src/detect/address.ts), each validated; evidence masked.
  * Synchronous; one merged pass of five shape scans, validators only at candidates; linear in the
  * text length.
  */
@@ -514,6 +517,19 @@ export function detectPii(text: string): Finding[] {
     } else {
       cursor = Math.max(pos + 1, ipv6(text, pos, out));
     }
+  }
+  const addresses = detectAddresses(text);
+  return addresses.length === 0 ? out : mergeByStart(out, addresses);
+}
+
+/** Two offset-ordered finding lists as one, in offset order (the first list first on ties). */
+function mergeByStart(a: readonly Finding[], b: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.start <= b[j]!.start)) out.push(a[i++]!);
+    else out.push(b[j++]!);
   }
   return out;
 }

@@ -43,6 +43,13 @@ const positives: [rule: string, value: string][] = [
   ['pii.ip-address', '2001:db8::1'],
   ['pii.ip-address', 'fe80::1ff:fe23:4567:890a'],
   ['pii.ip-address', '2001:0db8:85a3:0000:0000:8a2e:0370:7334'],
+  ['pii.postal-address', '1600 Pennsylvania Avenue NW, Washington, DC 20500'],
+  ['pii.postal-address', '350 Fifth Ave, Suite 3300, New York, NY 10118-3299'],
+  ['pii.postal-address', '221B Baker Street, London NW1 6XE'],
+  ['pii.postal-address', '10 Downing Street, London SW1A 2AA'],
+  ['pii.postal-address', 'Musterstraße 12, 10115 Berlin'],
+  ['pii.postal-address', 'Berliner Straße 5a, 60311 Frankfurt'],
+  ['pii.postal-address', 'Stephansplatz 1, 1010 Wien'],
 ];
 
 describe('pii: positives in prose and JSON, evidence masked', () => {
@@ -106,6 +113,13 @@ describe('pii: negatives', () => {
     'GET /api/items/12345 200 123ms',
     'std::vector<int> a; x::y::z',
     'ISO 13616 and ISO 7064',
+    // Postcodes, streets and towns alone are not addresses.
+    'Beverly Hills, CA 90210 is a TV show',
+    'London SW1A 2AA',
+    '| 94103 | San Francisco |',
+    'In 2024 Google released a model; port 8080 Started at 10115 Berlin time.',
+    'Main Street and Baker Street are busy.',
+    'ZZ 12345',
   ];
   for (const text of negatives) {
     it(`not flagged: ${text}`, () => {
@@ -167,6 +181,7 @@ describe('pii: classification label', () => {
     );
     expect(classify([f('pii.phone', 'pii')])).toBe('confidential');
     expect(classify([f('pii.iban', 'pii')])).toBe('confidential');
+    expect(classify([f('pii.postal-address', 'pii', 'medium')])).toBe('confidential');
     for (const r of ['pii.payment-card', 'pii.us-ssn', 'pii.kr-rrn'])
       expect(classify([f('pii.email', 'pii'), f(r, 'pii')])).toBe('restricted');
     expect(classify([f('secret.github-token', 'secret', 'critical')])).toBe('restricted');
@@ -197,6 +212,10 @@ describe('pii: adversarial inputs stay linear', () => {
     ['1 MB of dotted quads', '1.1.1.1.'.repeat(125_000)],
     ['1 MB of IBAN shapes', 'DE89 3704 '.repeat(100_000)],
     ['1 MB of phone-like groups', '(415) 555-0134 '.repeat(66_000)],
+    ['1 MB of US place lines without a street', '1 Aa Bb Cc Dd, Ee Ff, NY 12345 '.repeat(33_000)],
+    ['1 MB of US addresses', '1 Main St, Springfield, IL 62704 '.repeat(30_000)],
+    ['1 MB of German place lines without a street', 'Aaaa Bbbb Cccc 12, 10115 Berlin '.repeat(31_000)],
+    ['1 MB of UK postcodes after words', 'Aa Bb Cc Dd Ee, London SW1A 2AA '.repeat(31_000)],
   ];
   for (const [name, text] of cases) {
     it(`${name} completes within 3 s`, () => {
