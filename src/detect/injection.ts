@@ -49,6 +49,11 @@ export function detectInjection(text: string, options?: { kind?: InjectionContex
   const hits = scanAnchors(text, allowed);
   // No anchor (nearly every short text): nothing to check, and nothing to set up for it.
   if (hits.length === 0) return { score: 0, findings: [] };
+  // A text with several task sentences of its own (a how-to list, a tutorial, an FAQ) is written in
+  // instructions: one more does not stand out there, so the bare task sentences do not count.
+  let tasks = 0;
+  for (let k = 2; k < hits.length; k += 3) if (((hits[k] as number) & FAM.task) !== 0) tasks++;
+  const howTo = tasks >= HOW_TO_TASKS;
   const famBest = new Float64Array(16);
   const findings: Finding[] = [];
   const seen = new Set<string>();
@@ -69,12 +74,13 @@ export function detectInjection(text: string, options?: { kind?: InjectionContex
       wm |= m;
       continue;
     }
-    if (ws >= 0) checkWindow(text, ws, we, wm, famBest, findings, seen);
+    if (ws >= 0) checkWindow(text, ws, we, wm, famBest, findings, seen, howTo);
     ws = s;
     we = e;
     wm = m;
   }
-  if (ws >= 0 && findings.length < MAX_FINDINGS) checkWindow(text, ws, we, wm, famBest, findings, seen);
+  if (ws >= 0 && findings.length < MAX_FINDINGS)
+    checkWindow(text, ws, we, wm, famBest, findings, seen, howTo);
 
   let rest = 1;
   for (const b of famBest) rest *= 1 - b;
@@ -330,6 +336,8 @@ export function codeAround(text: string, from: number, to: number): boolean {
 
 /** Embedded-task rules at or below this weight are bare task sentences (see {@link codeAround}). */
 const WEAK_TASK = 0.55;
+/** Task-sentence anchors from which a text reads as a how-to list (bare task sentences then do not count). */
+const HOW_TO_TASKS = 3;
 
 function checkWindow(
   text: string,
@@ -339,6 +347,7 @@ function checkWindow(
   famBest: Float64Array,
   findings: Finding[],
   seen: Set<string>,
+  howTo: boolean,
 ): void {
   const { s, map } = foldWindow(text, start, end);
   for (const rule of RULES) {
@@ -350,7 +359,8 @@ function checkWindow(
     while (a < s.length - 1 && (s[a] === ' ' || s[a] === '.' || s[a] === '\n' || s[a] === '~')) a++;
     const from = map[a] ?? start;
     const to = (map[m.index + m[0].length - 1] ?? end - 1) + 1;
-    if (rule.family === FAM.task && rule.weight <= WEAK_TASK && codeAround(text, from, to)) continue;
+    if (rule.family === FAM.task && rule.weight <= WEAK_TASK && (howTo || codeAround(text, from, to)))
+      continue;
     // One cue counts once, even when rules of two families match the same span; a rule is listed
     // once per start (its longer and shorter forms are one finding).
     const span = `span:${from}:${to}`;
