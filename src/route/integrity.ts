@@ -55,7 +55,7 @@ export function identityOf(up: Upstreams, session: ClientSession, server: string
   return {
     transport: 'http',
     url: url.href,
-    tlsSpkiSha256: url.protocol === 'https:' ? seenSpkiOf(url.hostname) : undefined,
+    tlsSpkiSha256: url.protocol === 'https:' ? seenSpkiOf(url.host) : undefined,
   };
 }
 

@@ -53,7 +53,7 @@ function poolFor(url: URL, connectTimeoutMs: number, tls: UpstreamTls | undefine
       pipelining: 1,
       connectTimeout: connectTimeoutMs,
       keepAliveTimeout: 30_000,
-      connect: tlsConnectOptions(tls),
+      connect: tlsConnectOptions(tls, url.host),
     });
     pools.set(key, p);
   }

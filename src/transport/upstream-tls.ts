@@ -92,30 +92,48 @@ export function verifyPin(host: string, cert: PeerCertificate, pins: ReadonlySet
   });
 }
 
-/** Leaf SPKI pins seen per upstream host name (bounded by the configured upstreams). */
+/**
+ * Leaf SPKI pins seen per upstream authority (`host:port` as a URL's `host` gives it; bounded by
+ * the configured upstreams). Keyed by authority, not host name: two upstreams on one host name
+ * and different ports may present different certificates.
+ */
 const seenSpki = new Map<string, string>();
 
 /**
- * The SPKI pin (base64 SHA-256) of the leaf certificate last presented by `host` on an upstream
- * connection that passed the certificate checks; undefined before any TLS connection to it.
+ * The SPKI pin (base64 SHA-256) of the leaf certificate last presented at `authority` (a URL's
+ * `host`: the host name and a non-default port) on an upstream connection that passed the
+ * certificate checks; undefined before any TLS connection to it.
  */
-export function seenSpkiOf(host: string): string | undefined {
-  return seenSpki.get(host.toLowerCase());
+export function seenSpkiOf(authority: string): string | undefined {
+  return seenSpki.get(authority.toLowerCase());
 }
 
-/** Checks the host name as Node does and remembers the leaf key seen (integrity: server identity). */
-function checkAndRecord(host: string, cert: PeerCertificate): Error | undefined {
-  const err = checkServerIdentity(host, cert);
-  if (err === undefined) seenSpki.set(host.toLowerCase(), spkiSha256(cert.raw));
-  return err;
+/**
+ * Node's host-name check for connections to `authority`, remembering the leaf key seen there
+ * (integrity: server identity).
+ */
+function recorderFor(authority: string): (host: string, cert: PeerCertificate) => Error | undefined {
+  const key = authority.toLowerCase();
+  return (host, cert) => {
+    const err = checkServerIdentity(host, cert);
+    if (err === undefined) seenSpki.set(key, spkiSha256(cert.raw));
+    return err;
+  };
 }
 
-/** The TLS part of undici's `connect` options for these settings. */
-export function tlsConnectOptions(tls: UpstreamTls | undefined): ConnectionOptions & {
+/**
+ * The TLS part of undici's `connect` options for these settings, for connections to `authority`
+ * (the URL's `host`: where the leaf key seen is recorded).
+ */
+export function tlsConnectOptions(
+  tls: UpstreamTls | undefined,
+  authority: string,
+): ConnectionOptions & {
   maxCachedSessions?: number;
 } {
   // Every https upstream's leaf key is recorded for its pinned identity (docs/integrity.md); a
   // resumed session skips this check, but it resumes one this process already checked.
+  const checkAndRecord = recorderFor(authority);
   const out: ConnectionOptions & { maxCachedSessions?: number } = { checkServerIdentity: checkAndRecord };
   if (tls === undefined) return out;
   // `ca` replaces Node's trust store, so the bundled roots are named again to add rather than replace.

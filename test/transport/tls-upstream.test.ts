@@ -10,7 +10,12 @@ import { rootCertificates } from 'node:tls';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WardenError } from '../../src/core/errors.js';
-import { loadUpstreamTls, spkiSha256, tlsConnectOptions } from '../../src/transport/upstream-tls.js';
+import {
+  loadUpstreamTls,
+  seenSpkiOf,
+  spkiSha256,
+  tlsConnectOptions,
+} from '../../src/transport/upstream-tls.js';
 import type { UpstreamTls } from '../../src/transport/upstream-tls.js';
 import { startRecordingUpstream } from '../fixtures/servers/recording-http.js';
 import type { RecordingUpstream } from '../fixtures/servers/recording-http.js';
@@ -47,7 +52,7 @@ function settings(pins: string[], withCa = true): UpstreamTls {
 }
 
 function poolWith(tls: UpstreamTls | undefined, extra: Record<string, unknown> = {}): Pool {
-  const p = new Pool(origin, { connect: { ...tlsConnectOptions(tls), ...extra } });
+  const p = new Pool(origin, { connect: { ...tlsConnectOptions(tls, new URL(origin).host), ...extra } });
   pools.push(p);
   return p;
 }
@@ -122,7 +127,7 @@ describe('SPKI pins', () => {
 
     let checks = 0;
     const tls = settings([pki.server.pin]);
-    const opts = tlsConnectOptions(tls);
+    const opts = tlsConnectOptions(tls, new URL(origin).host);
     const check = opts.checkServerIdentity;
     if (check === undefined) throw new Error('expected a pin check');
     const pinned = new Pool(origin, {
@@ -143,6 +148,28 @@ describe('SPKI pins', () => {
 });
 
 describe('extra CAs', () => {
+  it('[integrity:upstream-identity] the leaf key seen is recorded per host and port: two upstreams on one host name with different certificates keep their own', async () => {
+    const other = await startTlsFront(Number(new URL(recorder.url).port), pki.rotated);
+    try {
+      const first = poolWith(settings([]));
+      const secondOrigin = `https://127.0.0.1:${other.port}`;
+      const tls = loadUpstreamTls('other', new URL(`${secondOrigin}/mcp`), {
+        pinSha256: [],
+        ca: pki.ca.certPath,
+      });
+      const second = new Pool(secondOrigin, { connect: tlsConnectOptions(tls, new URL(secondOrigin).host) });
+      pools.push(second);
+      expect(await ping(first)).toBe(200);
+      expect(await ping(second)).toBe(200);
+      expect(await ping(first)).toBe(200);
+      expect(seenSpkiOf(new URL(origin).host)).toBe(pki.server.pin);
+      expect(seenSpkiOf(`127.0.0.1:${other.port}`)).toBe(pki.rotated.pin);
+      expect(seenSpkiOf('127.0.0.1')).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a private CA is trusted only when named in `ca`', async () => {
     expect(await ping(poolWith(settings([])))).toBe(200);
     const before = recorder.requests.length;
@@ -152,7 +179,10 @@ describe('extra CAs', () => {
   });
 
   it('`ca` adds to the bundled roots rather than replacing them', () => {
-    expect(tlsConnectOptions(settings([])).ca).toEqual([...rootCertificates, pki.ca.cert.trim()]);
+    expect(tlsConnectOptions(settings([]), 'up.example').ca).toEqual([
+      ...rootCertificates,
+      pki.ca.cert.trim(),
+    ]);
   });
 });
 
