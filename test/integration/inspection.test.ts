@@ -338,6 +338,17 @@ describe('personal data on demand, classification limits, sampling answers', () 
     expect((r.result?._meta as Record<string, unknown>)['warden/classification']).toBe('public');
   });
 
+  it('[inspect:pii] a postal address in a result is redacted whole under results.pii: redact; left in place it labels the result confidential', async () => {
+    const text = 'Ship to 1600 Pennsylvania Avenue NW, Washington, DC 20500 by Friday.';
+    const r = await fetchVia(onDemand, '/mcp/content', up, text);
+    expect(unwrap(r.result?.content?.[0]?.text ?? '').body).toBe(
+      'Ship to [REDACTED:pii.postal-address] by Friday.',
+    );
+    const kept = await fetchVia(limited, '/mcp/other', plain, text);
+    expect((kept.result?._meta as Record<string, unknown>)['warden/classification']).toBe('confidential');
+    expect(unwrap(kept.result?.content?.[0]?.text ?? '').body).toBe(text);
+  });
+
   it('[inspect:pii] a result classified above its server’s limit is refused; another server’s limit lets it through with its label', async () => {
     const r = await fetchVia(limited, '/mcp/content', up, EMAIL_TEXT);
     expect(r.error?.data?.code).toBe('ERR_INSPECT_BLOCKED');
