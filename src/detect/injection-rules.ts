@@ -56,8 +56,8 @@ const GAP = '[^.!?\\n]{0,40}?';
  */
 const SS = '(?:^|\\n ?|[.!?]\\s)';
 /**
- * Words that, straight before an override verb, make it a noun modifier ("the ignore rules", "any
- * delete all button"), not an imperative.
+ * Words that, straight before an override verb followed at once by its noun, make the verb a noun
+ * modifier ("the specified ignore rules", "any ignore rules"), not an imperative.
  */
 const NOT_VERB = '(?<!\\b(?:the|any|an|a|these|those|specified|custom|default|its|their|of|by|with|no|git) )';
 const OVERRIDE_VERB =
@@ -74,14 +74,18 @@ export const RULES: readonly CueRule[] = [
     id: 'ignore-previous',
     family: FAM.override,
     weight: 0.92,
-    re: rx(`${NOT_VERB}\\b${OVERRIDE_VERB}(?: ${PRIOR}){0,4} ${INSTR_NOUN}`),
+    // A determiner before the verb makes it a noun modifier only when the noun follows at once
+    // ("the ignore rules"); "a ignore your rules" is still an imperative.
+    re: rx(
+      `\\b${OVERRIDE_VERB}(?: ${PRIOR}){1,4} ${INSTR_NOUN}|${NOT_VERB}\\b${OVERRIDE_VERB} ${INSTR_NOUN}`,
+    ),
   },
   {
     id: 'ignore-previous',
     family: FAM.override,
     weight: 0.85,
     re: rx(
-      `${NOT_VERB}\\b${OVERRIDE_VERB} (?:all |everything |what )?(?:above|before|previous(?:ly)?|prior|earlier|beforehand)`,
+      `${OVERRIDE_VERB} (?:all |everything |what )?(?:above|before|previous(?:ly)?|prior|earlier|beforehand)`,
     ),
   },
   {
@@ -91,7 +95,7 @@ export const RULES: readonly CueRule[] = [
     // "Forget everything.", "ignore all that and …": the object ends the clause; "ignore all
     // JSON files", "delete all entries" name what to drop.
     re: rx(
-      `${NOT_VERB}\\b${OVERRIDE_VERB} (?:about )?(?:everything|all that|all this|all|that)(?:\\s?(?:[.,;:!\\n]|$)| (?:and|then|but|now|you|of (?:the|this|that|it|what))(?![a-z]))`,
+      `${OVERRIDE_VERB} (?:about )?(?:everything|all that|all this|all|that)(?:\\s?(?:[.,;:!\\n]|$)| (?:and|then|but|now|you|of (?:the|this|that|it|what))(?![a-z]))`,
     ),
   },
   {
@@ -441,7 +445,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.jailbreak,
     weight: 0.75,
     re: rx(
-      `(?:no|without|free of|free from|not bound by|beyond|break|broken free of|${NOT_VERB}\\bignore) (?:any |the |all |your |typical |usual |programming |ethical |moral |content ){0,4}(?:restrictions|limitations|limits|filters?|censorship|ethics|morals|rules|guidelines|policies|confines|safeguards)`,
+      `(?:(?:no|without|free of|free from|not bound by|beyond|break|broken free of|ignore) (?:any |the |all |your |typical |usual |programming |ethical |moral |content ){1,4}|(?:no|without|free of|free from|not bound by|beyond|break|broken free of|${NOT_VERB}\\bignore) )(?:restrictions|limitations|limits|filters?|censorship|ethics|morals|rules|guidelines|policies|confines|safeguards)`,
     ),
   },
   {
