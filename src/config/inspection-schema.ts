@@ -224,6 +224,26 @@ export const inspectionSchema = z
         below: z.enum(['mark', 'log']).default('mark').meta({
           description: "What a result's injection finding below the threshold does.",
         }),
+        servers: z
+          .record(
+            serverName(),
+            z.strictObject({
+              threshold: z.number().min(0).max(1).optional().meta({
+                description: '`threshold` for the results of this server.',
+              }),
+              markAt: z.number().min(0).max(1).optional().meta({
+                description: '`markAt` for the results of this server.',
+              }),
+              below: z.enum(['mark', 'log']).optional().meta({
+                description: '`below` for the results of this server.',
+              }),
+            }),
+          )
+          .default({})
+          .meta({
+            description:
+              'Per server, the injection scoring of its results (tool results, resource contents, prompt messages, its sampling and elicitation requests), overriding the settings above; a server whose results are messages people wrote (mail, chat, tickets) may want `markAt` above 0.55 (docs/detection.md).',
+          }),
       })
       .prefault({})
       .meta({ description: 'Prompt-injection scoring.' }),

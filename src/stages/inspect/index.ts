@@ -9,7 +9,7 @@
  * result text is wrapped in boundary markers, and external detectors run last, with their fail
  * mode. Built once from config; throws at start-up for bad settings.
  */
-import type { InspectionConfig } from './types.js';
+import type { InjectionScoring, InspectionConfig } from './types.js';
 import { WardenError, toWardenError } from '../../core/errors.js';
 import { decide } from '../../core/exchange.js';
 import type { AuditFinding, Exchange, ResponseContext, Stage, StageDecision } from '../../core/exchange.js';
@@ -106,12 +106,25 @@ export function inspectStage(cfg: InspectionConfig, deps: InspectDeps): InspectS
     return out;
   }
 
-  /** The local pass over some slots. */
+  /** The injection scoring for one direction, and for results of one server. */
+  function scoringFor(direction: Direction, server: string | undefined): InjectionScoring {
+    const base = cfg.injection;
+    const own = direction === 'results' && server !== undefined ? base.servers[server] : undefined;
+    return {
+      threshold: own?.threshold ?? base.threshold,
+      markAt: own?.markAt ?? base.markAt,
+      // Mark means nothing for arguments (nobody reads a notice there): it is logged.
+      below: direction === 'results' ? (own?.below ?? base.below) : 'log',
+    };
+  }
+
+  /** The local pass over some slots (`server`: whose results they are, for per-server scoring). */
   function local(
     slots: Slot[],
     direction: Direction,
     actions: DirectionActions,
     command?: ReadonlySet<string>,
+    server?: string,
   ): Pass {
     const pass: Pass = {
       slots,
@@ -143,8 +156,7 @@ export function inspectStage(cfg: InspectionConfig, deps: InspectDeps): InspectS
         code: 'ERR_INSPECT_TOO_LARGE',
       });
     }
-    const threshold = cfg.injection.threshold;
-    const below: Action = direction === 'results' ? cfg.injection.below : 'log';
+    const { threshold, markAt, below } = scoringFor(direction, server);
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i] as Slot;
       if (pass.overCap) {
@@ -155,11 +167,10 @@ export function inspectStage(cfg: InspectionConfig, deps: InspectDeps): InspectS
       }
       const r = scanText(s.text, det, {
         direction,
-        // Mark means nothing for arguments (nobody reads a notice there): it is logged.
         actions,
         threshold,
         below,
-        markAt: cfg.injection.markAt,
+        markAt,
         command: command !== undefined && (command.has('*') || command.has(topKey(s.path))),
         path: s.path,
       });
@@ -318,7 +329,7 @@ export function inspectStage(cfg: InspectionConfig, deps: InspectDeps): InspectS
       }
       // Redact every secret and personal datum still in the result.
       const strict = { ...resActions, secret: 'redact' as const, pii: 'redact' as const };
-      const again = local(pass.slots, 'results', strict);
+      const again = local(pass.slots, 'results', strict, undefined, server);
       pass.scans.splice(0, pass.scans.length, ...again.scans);
       label = classifyPass(pass);
     }
@@ -388,7 +399,7 @@ export function inspectStage(cfg: InspectionConfig, deps: InspectDeps): InspectS
       if (req.method in LIST_KEYS) return { ...msg, result: safeIcons(ctx.exchange, req.method, result) };
       if (req.method !== 'tools/call' && req.method !== 'resources/read' && req.method !== 'prompts/get')
         return msg;
-      const pass = local(resultSlots(req.method, result), 'results', resActions);
+      const pass = local(resultSlots(req.method, result), 'results', resActions, undefined, ctx.server);
       return then(pass, 'results', () => ({
         ...msg,
         result: finishResult(ctx.exchange, ctx.server, result, req.method, pass),
@@ -399,7 +410,7 @@ export function inspectStage(cfg: InspectionConfig, deps: InspectDeps): InspectS
     if (msg.method !== 'sampling/createMessage' && msg.method !== 'elicitation/create') return msg;
     const params = msg.params;
     const who = ctx.session?.principal.key ?? '';
-    const pass = local(serverRequestSlots(msg.method, params), 'results', resActions);
+    const pass = local(serverRequestSlots(msg.method, params), 'results', resActions, undefined, ctx.server);
     if (pass.slots.length === 0) return msg;
     return then(pass, 'results', () => {
       const findings = pass.findings;

@@ -34,11 +34,21 @@ export type ExternalDetectorConfig =
     })
   | (DetectorCommon & { readonly type: 'http'; readonly url: string; readonly key?: string | undefined });
 
+/** How injection scores map to actions (`inspection.injection`). */
+export interface InjectionScoring {
+  readonly threshold: number;
+  readonly markAt: number;
+  readonly below: 'mark' | 'log';
+}
+
 /** The `inspection` block after defaults. */
 export interface InspectionConfig {
   readonly maxBytes: number;
   readonly overCap: 'block' | 'pass';
-  readonly injection: { readonly threshold: number; readonly markAt: number; readonly below: 'mark' | 'log' };
+  readonly injection: InjectionScoring & {
+    /** Per server: overrides for the results of that server. */
+    readonly servers: Readonly<Record<string, Partial<InjectionScoring>>>;
+  };
   readonly arguments: {
     readonly injection: Action;
     readonly secret: Action;
