@@ -10,23 +10,18 @@
  * `npm run build && node dist/bench/inspect.js`. Environment: BENCH_QUICK, BENCH_INSPECT_ROUNDS,
  * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_KEEP_TMP.
  */
-import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { inspectionSchema } from '../src/config/inspection-schema.js';
 import type { Exchange, ResponseContext } from '../src/core/exchange.js';
 import type { JsonRpcMessage, JsonRpcRequest } from '../src/core/jsonrpc.js';
 import { inspectStage } from '../src/stages/inspect/index.js';
-import { startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
 import { cpuFigure, cpuPerCall, formatFigure as f } from './lib/cpu.js';
 import type { CpuFigure } from './lib/cpu.js';
 import { envLoad, envNumber } from './lib/env.js';
-import { callOnce, initialize, parseRpcBody } from './lib/mcp.js';
+import { callOnce, parseRpcBody } from './lib/mcp.js';
 import { BLOB_TEXT, ECHO_TEXT } from './lib/payload.js';
-import { freePort, stopProc } from './lib/proc.js';
-import type { Proc } from './lib/proc.js';
-import { measureLoad, rawUpstreamServer, startRawUpstream } from './lib/warden-cell.js';
+import { measureLoad, withWardenCell } from './lib/warden-cell.js';
 import { addedCpu, measureRounds, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
 import type { OnOffRow } from './lib/on-off.js';
 import {
@@ -144,25 +139,15 @@ function wrappedEcho(body: string): string | undefined {
   return m?.[1] === ECHO_TEXT ? undefined : `unexpected text (${text.length} chars)`;
 }
 
-async function measureCell(
+function measureCell(
   cell: CellId,
   round: number,
   env: BenchEnv,
   s: InspectSettings,
   log: (m: string) => void,
 ): Promise<Cell> {
-  const dir = join(env.tmpDir, `inspect-${round + 1}-${cell}`);
-  mkdirSync(dir, { recursive: true });
-  const upstream = await startRawUpstream(env, dir);
-  let warden: Proc | undefined;
-  try {
-    const port = await freePort();
-    const yaml =
-      wardenYaml(port, join(dir, 'data'), rawUpstreamServer(upstream)) +
-      'validation: { input: false, output: false }\n' +
-      (cell === 'on' ? 'inspection: {}\n' : '');
-    warden = await startWarden(env, dir, yaml, port);
-    const session = await initialize(`http://127.0.0.1:${port}/mcp/bench`);
+  const extra = 'validation: { input: false, output: false }\n' + (cell === 'on' ? 'inspection: {}\n' : '');
+  return withWardenCell(env, `inspect-${round + 1}-${cell}`, extra, async (warden, session) => {
     if (cell === 'off') for (let i = 0; i < 3; i++) await callOnce(session, 'echo', `check-${i}`);
     // The same share of answers is checked in full in both cells (the load client shares the CPU).
     const check = cell === 'on' ? wrappedEcho : undefined;
@@ -185,10 +170,7 @@ async function measureCell(
       `  round ${round + 1} ${cell.padEnd(4)} ${r.rps.toFixed(0).padStart(6)} req/s  cpu ${c.cpuUsPerReq.toFixed(0)} µs/req${errors > 0 ? `  ERRORS ${errors} (${r.firstProblem ?? '?'})` : ''}`,
     );
     return c;
-  } finally {
-    if (warden !== undefined) await stopProc(warden);
-    await stopProc(upstream);
-  }
+  });
 }
 
 /** Runs the inspection step. */

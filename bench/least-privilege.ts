@@ -11,7 +11,6 @@
  * `npm run build && node dist/bench/least-privilege.js`. Environment: BENCH_QUICK, BENCH_LP_ROUNDS,
  * BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_KEEP_TMP.
  */
-import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import {
   closingLines,
@@ -26,17 +25,13 @@ import { cpuFigure as figure, formatFigure as f } from './lib/cpu.js';
 import type { CpuFigure } from './lib/cpu.js';
 import { addedCpu, measureRounds, onOffRows, roundPairs, throughputRatio } from './lib/on-off.js';
 import type { OnOffRow } from './lib/on-off.js';
-import { join } from 'node:path';
-import { startWarden, wardenYaml } from './lib/contenders.js';
 import type { BenchEnv } from './lib/contenders.js';
 import { envLoad, envNumber } from './lib/env.js';
 import { formatLpInProcess, LP_LIMITS_YAML, LP_POLICY_YAML, measureLpInProcess } from './lib/lp-inprocess.js';
 import type { LpInProcessResult } from './lib/lp-inprocess.js';
-import { callOnce, initialize, toolCallBody } from './lib/mcp.js';
+import { callOnce, toolCallBody } from './lib/mcp.js';
 import type { McpSession } from './lib/mcp.js';
-import { freePort, stopProc } from './lib/proc.js';
-import type { Proc } from './lib/proc.js';
-import { measureLoad, rawUpstreamServer, startRawUpstream } from './lib/warden-cell.js';
+import { measureLoad, withWardenCell } from './lib/warden-cell.js';
 
 /** The cells: everything off, all three on, and (BENCH_LP_PARTS=1) each one alone. */
 export type LpCellId = 'off' | 'on' | LpPart;
@@ -150,22 +145,14 @@ async function checkPolicyRefuses(session: McpSession): Promise<void> {
     throw new Error(`policy on, but a denied tool got HTTP ${res.status}: ${text.slice(0, 200)}`);
 }
 
-async function measureCell(
+function measureCell(
   cell: LpCellId,
   round: number,
   env: BenchEnv,
   s: LpSettings,
   log: (m: string) => void,
 ): Promise<LpCell> {
-  const dir = join(env.tmpDir, `lp-${round + 1}-${cell}`);
-  mkdirSync(dir, { recursive: true });
-  const upstream = await startRawUpstream(env, dir);
-  let warden: Proc | undefined;
-  try {
-    const port = await freePort();
-    const yaml = wardenYaml(port, join(dir, 'data'), rawUpstreamServer(upstream)) + cellYaml(cell);
-    warden = await startWarden(env, dir, yaml, port);
-    const session = await initialize(`http://127.0.0.1:${port}/mcp/bench`);
+  return withWardenCell(env, `lp-${round + 1}-${cell}`, cellYaml(cell), async (warden, session) => {
     // The calls must be allowed (checked in full) before anything is measured.
     for (let i = 0; i < 3; i++) await callOnce(session, 'echo', `check-${i}`);
     if (cell === 'on' || cell === 'policy') await checkPolicyRefuses(session);
@@ -187,10 +174,7 @@ async function measureCell(
         (errors > 0 ? `  ERRORS ${errors} (${r.firstProblem ?? '?'})` : ''),
     );
     return result;
-  } finally {
-    if (warden !== undefined) await stopProc(warden);
-    await stopProc(upstream);
-  }
+  });
 }
 
 /** Options of one least-privilege step. */
