@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Redis } from 'ioredis';
+import { startExchange } from '../src/core/exchange.js';
 import type { Exchange } from '../src/core/exchange.js';
 import { silentLogger } from '../src/core/log.js';
 import { limitsStage } from '../src/stages/limits/index.js';
@@ -40,33 +41,16 @@ async function time(fn: () => unknown): Promise<number[]> {
 
 function exchange(i: number): Exchange {
   const id = `b${i}`;
-  return {
+  return startExchange({
     id,
     started: 0n,
     transport: 'http',
     endpoint: '/mcp/rec',
     endpointServer: 'rec',
-    http: undefined,
     message: { jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo' } },
-    era: 'legacy',
-    protocolVersion: undefined,
     principal: { key: 'https://idp|alice', issuer: 'https://idp', subject: 'alice', scopes: [], roles: [] },
-    subjectToken: undefined,
-    sessionId: undefined,
-    session: undefined,
-    audit: {
-      time: '',
-      exchange: id,
-      transport: 'http',
-      endpoint: '/mcp/rec',
-      era: 'unknown',
-      principal: '',
-      direction: 'client',
-      kind: 'request',
-      decisions: [],
-      outcome: 'ok',
-    },
-  };
+    time: '',
+  });
 }
 
 async function rows(store: LimitStore, round: () => Promise<void>): Promise<Record<string, number[]>> {

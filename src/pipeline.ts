@@ -10,7 +10,7 @@ import type { EndpointSpec, Handler, Inbound } from './core/handler.js';
 import { exchangeEnd, sessionEvent } from './core/diagnostics.js';
 import { Canceller } from './core/cancel.js';
 import { WardenError, toWardenError } from './core/errors.js';
-import { ANONYMOUS, decide } from './core/exchange.js';
+import { ANONYMOUS, decide, startExchange } from './core/exchange.js';
 import type { AuditRecord, Exchange, Principal, ResponseContext, Stage } from './core/exchange.js';
 import { newExchangeId, newSessionId } from './core/ids.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from './core/jsonrpc.js';
@@ -486,41 +486,25 @@ export function createPipeline(
 
   function newExchange(inb: Inbound): Exchange {
     const msg = inb.message;
-    const kind = kindOf(msg);
-    const method = 'method' in msg ? msg.method : undefined;
-    const record: AuditRecord = {
-      time: new Date().toISOString(),
-      exchange: newExchangeId(),
-      transport: inb.transport,
-      endpoint: inb.endpoint.path,
-      era: 'unknown',
-      principal: ANONYMOUS.key,
-      direction: 'client',
-      kind,
-      decisions: [],
-      outcome: 'ok',
-    };
-    if (method !== undefined) record.method = method.slice(0, 128);
-    const tool = toolOf(msg);
-    if (tool !== undefined) record.tool = tool;
-    const digest = argsDigest(msg);
-    if (digest !== undefined) record.argsDigest = digest;
-    return {
-      id: record.exchange,
-      started: process.hrtime.bigint(),
+    const ex = startExchange({
+      id: newExchangeId(),
       transport: inb.transport,
       endpoint: inb.endpoint.path,
       endpointServer: inb.endpoint.aggregate ? undefined : inb.endpoint.servers[0],
       http: inb.http,
       message: msg,
-      era: 'legacy',
-      protocolVersion: undefined,
-      principal: ANONYMOUS,
-      subjectToken: undefined,
       sessionId: inb.session?.id,
       session: inb.session,
-      audit: record,
-    };
+      kind: kindOf(msg),
+    });
+    const record = ex.audit;
+    const method = 'method' in msg ? msg.method : undefined;
+    if (method !== undefined) record.method = method.slice(0, 128);
+    const tool = toolOf(msg);
+    if (tool !== undefined) record.tool = tool;
+    const digest = argsDigest(msg);
+    if (digest !== undefined) record.argsDigest = digest;
+    return ex;
   }
 
   function finish(

@@ -7,7 +7,7 @@
  */
 import { parseConfigText } from '../../src/config/load.js';
 import type { Exchange } from '../../src/core/exchange.js';
-import { ANONYMOUS } from '../../src/core/exchange.js';
+import { startExchange } from '../../src/core/exchange.js';
 import type { JsonRpcRequest } from '../../src/core/jsonrpc.js';
 import { silentLogger } from '../../src/core/log.js';
 import { limitsStage } from '../../src/stages/limits/index.js';
@@ -82,33 +82,16 @@ function exchangeFor(i: number): Exchange {
     method: 'tools/call',
     params: { name: 'echo', arguments: { text: `hello ${i}` } },
   };
-  return {
+  return startExchange({
     id: `bench-${i}`,
-    started: process.hrtime.bigint(),
     transport: 'http',
     endpoint: '/mcp/bench',
     endpointServer: 'bench',
     http: { method: 'POST', path: '/mcp/bench', headers: {}, remoteAddress: '127.0.0.1' },
     message,
-    era: 'legacy',
     protocolVersion: '2025-11-25',
-    principal: ANONYMOUS,
-    subjectToken: undefined,
-    sessionId: undefined,
-    session: undefined,
-    audit: {
-      time: '',
-      exchange: `bench-${i}`,
-      transport: 'http',
-      endpoint: '/mcp/bench',
-      era: 'legacy',
-      principal: ANONYMOUS.key,
-      direction: 'client',
-      kind: 'request',
-      decisions: [],
-      outcome: 'ok',
-    },
-  };
+    time: '',
+  });
 }
 
 /** Measures the three parts alone and together. */

@@ -161,6 +161,64 @@ export interface Exchange {
   readonly audit: AuditRecord;
 }
 
+/** The facts an exchange starts from; everything not given starts empty (see {@link startExchange}). */
+export interface ExchangeStart {
+  readonly id: string;
+  readonly transport: 'http' | 'stdio';
+  readonly endpoint: string;
+  readonly endpointServer?: string | undefined;
+  readonly http?: HttpFacts | undefined;
+  readonly message: JsonRpcMessage;
+  /** Default: anonymous. */
+  readonly principal?: Principal;
+  /** Default: `legacy`. */
+  readonly era?: Era;
+  readonly protocolVersion?: string | undefined;
+  readonly sessionId?: string | undefined;
+  readonly session?: SessionRef | undefined;
+  /** Default: now. */
+  readonly started?: bigint;
+  /** The audit record's time; default now. */
+  readonly time?: string;
+  /** The audit record's kind; default `request`. */
+  readonly kind?: AuditRecord['kind'];
+}
+
+/**
+ * A new exchange and its audit record: no subject token, no decisions, outcome `ok`; the record's
+ * era stays `unknown` and its principal is the exchange's until the pipeline finishes it.
+ */
+export function startExchange(s: ExchangeStart): Exchange {
+  const principal = s.principal ?? ANONYMOUS;
+  return {
+    id: s.id,
+    started: s.started ?? process.hrtime.bigint(),
+    transport: s.transport,
+    endpoint: s.endpoint,
+    endpointServer: s.endpointServer,
+    http: s.http,
+    message: s.message,
+    era: s.era ?? 'legacy',
+    protocolVersion: s.protocolVersion,
+    principal,
+    subjectToken: undefined,
+    sessionId: s.sessionId,
+    session: s.session,
+    audit: {
+      time: s.time ?? new Date().toISOString(),
+      exchange: s.id,
+      transport: s.transport,
+      endpoint: s.endpoint,
+      era: 'unknown',
+      principal: principal.key,
+      direction: 'client',
+      kind: s.kind ?? 'request',
+      decisions: [],
+      outcome: 'ok',
+    },
+  };
+}
+
 /** What the core knows of a session: its id and owner. */
 export interface SessionRef {
   readonly id: string | undefined;

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WardenError } from '../../src/core/errors.js';
+import { startExchange } from '../../src/core/exchange.js';
 import type { Exchange, Principal } from '../../src/core/exchange.js';
 import type { JsonRpcMessage } from '../../src/core/jsonrpc.js';
 import { limitsStage } from '../../src/stages/limits/index.js';
@@ -21,33 +22,15 @@ let nextId = 1;
 function exchange(who: string, message: JsonRpcMessage, server: string | null = 'rec'): Exchange {
   const id = `ex${nextId++}`;
   const endpointServer = server ?? undefined;
-  return {
+  return startExchange({
     id,
-    started: process.hrtime.bigint(),
     transport: 'http',
     endpoint: endpointServer === undefined ? '/mcp' : `/mcp/${endpointServer}`,
     endpointServer,
-    http: undefined,
     message,
-    era: 'legacy',
-    protocolVersion: undefined,
     principal: principal(who),
-    subjectToken: undefined,
-    sessionId: undefined,
-    session: undefined,
-    audit: {
-      time: '',
-      exchange: id,
-      transport: 'http',
-      endpoint: '/mcp',
-      era: 'unknown',
-      principal: who,
-      direction: 'client',
-      kind: 'request',
-      decisions: [],
-      outcome: 'ok',
-    },
-  };
+    time: '',
+  });
 }
 
 const call = (name: string): JsonRpcMessage => ({

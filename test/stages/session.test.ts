@@ -6,7 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { WardenError } from '../../src/core/errors.js';
 import type { ErrorCode } from '../../src/core/errors.js';
-import { ANONYMOUS } from '../../src/core/exchange.js';
+import { ANONYMOUS, startExchange } from '../../src/core/exchange.js';
 import type { Exchange, Principal, SessionRef } from '../../src/core/exchange.js';
 import type { JsonRpcMessage } from '../../src/core/jsonrpc.js';
 import { toHttpError } from '../../src/core/mapper.js';
@@ -44,12 +44,11 @@ function exchange(opts: {
   const headers: Record<string, string | string[] | undefined> = { host: 'localhost' };
   if (opts.sessionId !== undefined) headers['mcp-session-id'] = opts.sessionId;
   const principal = opts.principal ?? ALICE;
-  return {
+  return startExchange({
     id: 'ex',
     started: 0n,
     transport,
     endpoint: opts.endpoint ?? '/mcp',
-    endpointServer: undefined,
     http:
       transport === 'http'
         ? { method: 'POST', path: opts.endpoint ?? '/mcp', headers, remoteAddress: '127.0.0.1' }
@@ -58,22 +57,8 @@ function exchange(opts: {
     era: opts.era ?? 'legacy',
     protocolVersion: '2025-11-25',
     principal,
-    subjectToken: undefined,
-    sessionId: undefined,
-    session: undefined,
-    audit: {
-      time: '',
-      exchange: 'ex',
-      transport,
-      endpoint: '/mcp',
-      era: 'legacy',
-      principal: principal.key,
-      direction: 'client',
-      kind: 'request',
-      decisions: [],
-      outcome: 'ok',
-    },
-  };
+    time: '',
+  });
 }
 
 /** A lookup over a `<principal-key>:<id>` map, like the store; spied on. */

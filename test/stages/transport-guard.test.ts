@@ -9,7 +9,7 @@ import { compile } from '../../src/config/compile.js';
 import { configSchema } from '../../src/config/schema.js';
 import { WardenError } from '../../src/core/errors.js';
 import type { ErrorCode } from '../../src/core/errors.js';
-import { ANONYMOUS } from '../../src/core/exchange.js';
+import { startExchange } from '../../src/core/exchange.js';
 import type { Exchange, HttpFacts } from '../../src/core/exchange.js';
 import type { JsonRpcMessage, Params } from '../../src/core/jsonrpc.js';
 import { toHttpError } from '../../src/core/mapper.js';
@@ -55,36 +55,18 @@ function facts(headers: Headers = {}, method = 'POST'): HttpFacts {
 /** A minimal exchange carrying `message`; `'stdio'` means no HTTP facts. */
 function exchange(message: JsonRpcMessage, via: Headers | 'stdio' = {}): Exchange {
   const headers = via === 'stdio' ? undefined : via;
-  return {
+  return startExchange({
     id: 'ex-1',
     started: 0n,
     transport: headers === undefined ? 'stdio' : 'http',
     endpoint: '/mcp',
-    endpointServer: undefined,
     http:
       headers === undefined
         ? undefined
         : { method: 'POST', path: '/mcp', headers, remoteAddress: '127.0.0.1' },
     message,
-    era: 'legacy',
-    protocolVersion: undefined,
-    principal: ANONYMOUS,
-    subjectToken: undefined,
-    sessionId: undefined,
-    session: undefined,
-    audit: {
-      time: new Date(0).toISOString(),
-      exchange: 'ex-1',
-      transport: 'http',
-      endpoint: '/mcp',
-      era: 'unknown',
-      principal: ANONYMOUS.key,
-      direction: 'client',
-      kind: 'request',
-      decisions: [],
-      outcome: 'ok',
-    },
-  };
+    time: new Date(0).toISOString(),
+  });
 }
 
 const MODERN = '2026-07-28';
