@@ -205,6 +205,31 @@ export async function listAll(
 }
 
 /**
+ * Lists every page of one kind from a connection on Warden's own account (not for a client) and
+ * reviews it, so the connection's verdicts are known; tool schemas are learnt on the way. Returns
+ * what a client may see and whether the listing was complete.
+ */
+async function listAndReview(
+  integrity: Integrity,
+  up: Upstreams,
+  session: ClientSession,
+  server: string,
+  lease: Lease,
+  kind: DefinitionKind,
+  signal?: CancelSignal,
+): Promise<{ kept: Record<string, unknown>[]; complete: boolean }> {
+  const { items, complete } = await listAll(up, server, lease, kind, signal);
+  if (kind === 'tool') session.toolSchemas.learn(server, items, complete);
+  const kept = reviewItems(integrity, up, session, server, kind, items, {
+    complete,
+    lastPage: complete,
+    connection: lease.upstream,
+    toClient: false,
+  });
+  return { kept, complete };
+}
+
+/**
  * Refuses (ERR_INTEGRITY_UNAPPROVED) a call or get of a definition that is not approved in the
  * version this session's connection offers; a connection that has not listed the kind is listed
  * first, so a definition the client never listed is checked all the same. A tool the server does
@@ -223,14 +248,7 @@ export async function ensureApproved(
   const lease = await session.lease(server);
   let v = integrity.verdict(server, kind, name, lease.upstream);
   if (v === 'unseen') {
-    const { items, complete } = await listAll(up, server, lease, kind, signal);
-    if (kind === 'tool') session.toolSchemas.learn(server, items, complete);
-    reviewItems(integrity, up, session, server, kind, items, {
-      complete,
-      lastPage: complete,
-      connection: lease.upstream,
-      toClient: false,
-    });
+    await listAndReview(integrity, up, session, server, lease, kind, signal);
     v = integrity.verdict(server, kind, name, lease.upstream);
   }
   if (v === 'unseen')
@@ -282,10 +300,10 @@ export async function ensureResourceApproved(
   const lease = await session.lease(server);
   let names = integrity.listedNames(lease.upstream, 'resourceTemplate');
   if (names === undefined) {
-    let listed: { items: Record<string, unknown>[]; complete: boolean };
     try {
-      listed = await listAll(up, server, lease, 'resourceTemplate', signal);
+      await listAndReview(integrity, up, session, server, lease, 'resourceTemplate', signal);
     } catch (e) {
+      // A server without templates may not answer resources/templates/list at all.
       if (
         e instanceof WardenError &&
         (e.data as { upstreamCode?: unknown } | undefined)?.upstreamCode === -32601
@@ -293,12 +311,6 @@ export async function ensureResourceApproved(
         return;
       throw e;
     }
-    reviewItems(integrity, up, session, server, 'resourceTemplate', listed.items, {
-      complete: listed.complete,
-      lastPage: listed.complete,
-      connection: lease.upstream,
-      toClient: false,
-    });
     names = integrity.listedNames(lease.upstream, 'resourceTemplate');
     if (names === undefined)
       throw new WardenError(
@@ -334,14 +346,7 @@ export async function recheck(
   if (integrity === undefined || integrity.mode === 'off') return true;
   integrity.forget(lease.upstream, kind);
   const before = shown.get(session)?.get(`${server}\n${kind}`);
-  const { items, complete } = await listAll(up, server, lease, kind);
-  if (kind === 'tool') session.toolSchemas.learn(server, items, complete);
-  const kept = reviewItems(integrity, up, session, server, kind, items, {
-    complete,
-    lastPage: complete,
-    connection: lease.upstream,
-    toClient: false,
-  });
+  const { kept, complete } = await listAndReview(integrity, up, session, server, lease, kind);
   if (before === undefined || !complete) return true;
   const after = signature(kind, kept);
   if (after === before) return kind === 'resourceTemplate';
