@@ -11,6 +11,7 @@
 import { detectInjection } from '../src/detect/injection.js';
 import type { InjectionContext } from '../src/detect/injection.js';
 import { injectionBenchText } from './lib/injection-text.js';
+import { referenceLoop } from './lib/cpu.js';
 
 const TARGET_MBPS = 250;
 
@@ -23,13 +24,6 @@ function median(xs: number[]): number {
 function cpuSec(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
-}
-
-/** A reference loop (one multiply-add per character) timed the same way, to show how loaded the core is. */
-function baseline(text: string): number {
-  let h = 0;
-  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return h;
 }
 
 function main(): void {
@@ -51,7 +45,7 @@ function main(): void {
       const s = cpuSec() - t0;
       if (r >= 2) mbps.push(text.length / 1e6 / s);
       const b0 = cpuSec();
-      sink += baseline(text);
+      sink += referenceLoop(text);
       base.push(text.length / 1e6 / (cpuSec() - b0));
     }
     const m = median(mbps);

@@ -18,6 +18,7 @@ import { detectInjection } from '../src/detect/injection.js';
 import { inspectText } from '../src/detect/index.js';
 import { detectPii } from '../src/detect/pii.js';
 import { detectSecrets } from '../src/detect/secrets.js';
+import { referenceLoop } from './lib/cpu.js';
 import { envNumber } from './lib/env.js';
 import { sensitiveText } from './lib/sensitive-text.js';
 
@@ -31,13 +32,6 @@ const ROUNDS = Math.max(3, Math.round(envNumber('BENCH_DETECT_ROUNDS', 7)));
  * the detector half-optimised. A gateway calls the detectors on every message and runs them optimised.
  */
 const WARMUP = Math.max(1, Math.round(envNumber('BENCH_DETECT_WARMUP', 3)));
-
-/** A reference loop (one multiply-add per character): how fast this core is right now. */
-function referenceLoop(text: string): number {
-  let h = 0;
-  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return h & 1;
-}
 
 /** One benchmark row: MB/s at the median round, and how many findings one pass makes. */
 export interface DetectRow {
@@ -90,7 +84,7 @@ export function runDetectBench(mb = MB): DetectRow[] {
     measure('all local detectors in sequence', text, all),
     measure('secrets, personal data, invisible, ansi', text, h4),
     measure('inspectText (as wired)', text, (t) => inspectText(t).findings.length),
-    measure('reference loop (multiply-add per char)', text, referenceLoop),
+    measure('reference loop (multiply-add per char)', text, (t) => referenceLoop(t) & 1),
   ];
 }
 

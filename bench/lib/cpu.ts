@@ -38,3 +38,13 @@ export async function cpuPerCall<T>(items: readonly T[], op: (item: T) => unknow
   const loop = await run(() => undefined);
   return (await run(op)) - loop;
 }
+
+/**
+ * A reference loop (one multiply-add per character), timed beside text detectors to show how fast
+ * the core is at the time: compare shares of it across machines, not MB/s.
+ */
+export function referenceLoop(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
