@@ -67,6 +67,18 @@ const PRIOR =
 const INSTR_NOUN =
   '(?:instructions?|prompts?|directions?|directives?|commands?|rules?|guidelines?|context|tasks?|assignments?|orders?|constraints?|restrictions?|programming|guidance|documents?|articles?|information|conversation|messages?|descriptions?|tool descriptions?|thoughts|everything|all of (?:it|that)|what (?:i|you|we) (?:said|told|discussed|know|learned|were told))';
 
+/** Override verbs in French, Spanish, Italian, Portuguese and Croatian (imperative forms). */
+const ROMANCE_VERB =
+  '(?:ignorez|ignore[sz]?|ignora|ignorad|ignorate|ignorem|ignoriraj(?:te)?|oubliez|oublie|olvid[ae]|olvidad|dimentica(?:te)?|esqueca|esquece|esquecam|zaboravi(?:te)?)';
+/** What such a verb drops: instructions, or everything said before. */
+const ROMANCE_OBJECT =
+  '(?:instruc|instruk|indicac|consign|directiv|orientac|istruzion|indicazion|regole|reglas|regles|upute|uputa|ordenes|ordini|todo (?:lo|que|cuanto|esto|eso)(?![a-z])|tout (?:ce|ca|cela|le reste)(?![a-z])|toutes? les (?:instruc|consign|regles|indicat)|tudo (?:o|que|isso|acima|antes)(?![a-z])|tutto (?:quello|cio|sopra|il resto)(?![a-z])|sve (?:sto|prethodn|upute|instruk))';
+/** Words that make the dropped thing the earlier one ("précédentes", "anteriores", "sopra"). */
+const ROMANCE_PRIOR =
+  '(?:precedent|precede|anterior|previ[ao]s?|prior|ci-dessus|dessus|acima|sopra|arriba|prethodn|avant|antes)';
+/** No negation right before the verb. */
+const ROMANCE_NOT = "(?<!(?:\\bn'|\\bne |\\bno |\\bnao |\\bnon |\\bnunca |\\bjamais |\\bnemoj ))";
+
 /** The phrase rules, checked in order within a window. */
 export const RULES: readonly CueRule[] = [
   // Instruction override, English and the languages the corpora use.
@@ -114,12 +126,16 @@ export const RULES: readonly CueRule[] = [
       `(?:abweichend (?:zu|von) (?:den )?(?:vorherigen|bisherigen|obigen)|alle (?:vorherigen|bisherigen) (?:informationen|anweisungen|angaben)${GAP}(?:irrelevant|nicht|unwichtig|hinter sich))`,
     ),
   },
+  // French, Spanish, Italian, Portuguese and Croatian. The imperative singular is also the third
+  // person ("dpkg ignore silencieusement tout …", "el programa ignora …"), so it counts at a sentence
+  // start, or where "previous" qualifies what is dropped; the plural imperative counts anywhere. A
+  // negation before the verb ("n'oubliez pas que …", "no ignora …") is no override.
   {
     id: 'ignore-previous',
     family: FAM.override,
     weight: 0.88,
     re: rx(
-      `(?:ignora|ignore[sz]?|olvid[ae]|olvida|oubliez?|zaboravi|ignoriraj|esqueca|esquece|dimentica)${GAP}(?:instruc|indicac|consign|todo|tout|toutes|sve|tutto)`,
+      `${SS}(?:(?:et|y|e|i|puis|luego|poi|depois|maintenant|ahora|ora|agora|sada) )?${ROMANCE_VERB}${GAP}${ROMANCE_OBJECT}|${ROMANCE_NOT}(?:ignorez|oubliez|olvidad|ignorad|ignorate|dimenticate|ignorem|esquecam|zaboravite|ignorirajte)${GAP}${ROMANCE_OBJECT}|${ROMANCE_NOT}${ROMANCE_VERB}${GAP}(?:${ROMANCE_OBJECT}[^.!?\\n]{0,30}${ROMANCE_PRIOR}|${ROMANCE_PRIOR}[^.!?\\n]{0,20}${ROMANCE_OBJECT})`,
     ),
   },
   {
@@ -281,7 +297,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.role,
     weight: 0.5,
     re: rx(
-      `${SS}(?:you are|you're|du bist|sie sind) (?!(?:right|correct|welcome|wrong|not|nicht|kein|keine|keiner|so|very|too|really|sure|able|unable|allowed|here|there|in|on|at|my|our|also|still|already|just|free|responsible|required|expected|encouraged|advised|invited|about|now (?:subscribed|registered|signed|logged|enrolled|eligible|ready|all set))(?![a-z])|[a-z]{1,24}(?:ing|ed|ly)(?![a-z]))(?:(?:a|an|the|now|no longer) )?[a-z]`,
+      `${SS}(?:you are|you're|du bist|sie sind(?= (?:jetzt|nun|ab sofort|ab jetzt|von nun an|ein|eine)(?![a-z]))) (?!(?:right|correct|welcome|wrong|not|nicht|kein|keine|keiner|so|very|too|really|sure|able|unable|allowed|here|there|in|on|at|my|our|also|still|already|just|free|responsible|required|expected|encouraged|advised|invited|about|now (?:subscribed|registered|signed|logged|enrolled|eligible|ready|all set))(?![a-z])|[a-z]{1,24}(?:ing|ed|ly)(?![a-z]))(?:(?:a|an|the|now|no longer) )?[a-z]`,
     ),
   },
   {
@@ -437,7 +453,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.jailbreak,
     weight: 0.95,
     re: rx(
-      `do anything now|(?:dan|god|jailbreak|unrestricted|evil|stan|dude|anti-dan) mode|developer mode (?:enabled|activated|output|response)|jailbroken|jailbreak(?:ing)? (?:prompt|mode|the)|\\[(?:🔓|🔒)?\\s*(?:jailbreak|classic|dan)\\]|(?:as|named|called|known as|act as|be|am|you are) (?:an? )?(?:dan|stan|dude|aim|mongo tom)(?![a-z])`,
+      `do anything now|(?:dan|god|jailbreak|unrestricted|evil|stan|dude|anti-dan) mode|developer mode (?:enabled|activated|output|response)|jailbroken|jailbreak(?:ing)? (?:prompt|mode|the)|\\[(?:🔓|🔒)?\\s*(?:jailbreak|classic|dan)\\]|(?<![a-z])(?:as|named|called|known as|act as|be|am|you are|you're)(?: now)? (?:an? )?(?:dan|stan|dude|aim|mongo tom)(?![a-z])`,
     ),
   },
   {
@@ -545,7 +561,7 @@ export const RULES: readonly CueRule[] = [
     family: FAM.code,
     weight: 0.6,
     re: rx(
-      `(?:curl|wget)[^\\n|]{0,120}\\|\\s*(?:sh|bash|zsh|python)|rm -rf (?:/|~|\\$home)|dd if=/dev/(?:zero|random|urandom) of=/dev/[sh]d|stratum\\+tcp|xmrig|/etc/shadow|os\\.environ${GAP}requests\\.(?:post|put)|requests\\.(?:post|put)${GAP}os\\.environ`,
+      `(?:curl|wget)[^\\n|]{0,120}\\|\\s*(?:sh|bash|zsh|python)|rm -rf (?:/|~|\\$home)|dd if=/dev/(?:zero|random|urandom) of=/dev/[sh]d|stratum\\+tcp|xmrig|(?:open|read|cat|cp|copy|send|upload|post|exfiltrate|fopen|readfile)[^\\n]{0,40}/etc/shadow|["']/etc/shadow|os\\.environ${GAP}requests\\.(?:post|put)|requests\\.(?:post|put)${GAP}os\\.environ`,
     ),
   },
 

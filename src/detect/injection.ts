@@ -330,8 +330,59 @@ export function codeAround(text: string, from: number, to: number): boolean {
     if (c === 40 && text.charCodeAt(i + 1) === 41) return true; // ()
     if (c === 61 && text.charCodeAt(i + 1) === 62) return true; // =>
     if (c === 35 && (i === 0 || text.charCodeAt(i - 1) === 10)) return true; // # heading
+    // A command-line option opening a line (`-c, --catpath`, `--format`): a manual's option list.
+    if (c === 45 && (i === 0 || text.charCodeAt(i - 1) === 10)) {
+      const d = text.charCodeAt(i + 1) === 45 ? text.charCodeAt(i + 2) : text.charCodeAt(i + 1);
+      if ((d | 32) >= 97 && (d | 32) <= 122) return true;
+    }
   }
   return false;
+}
+
+/** English words that are not also common words of the other languages checked (no "a", "in", "is", "on", "as"). */
+const ENGLISH_WORDS = new Set(
+  (
+    'the of and to are with your you this that from by be it its or into about which will can should must my ' +
+    'our their some any all what how why who when where please'
+  ).split(' '),
+);
+/** Function words of French, Spanish, Italian, Portuguese, German, Dutch, Scandinavian, Polish and Turkish. */
+const OTHER_WORDS = new Set(
+  (
+    'de la le les des du au aux et est une un que qui pour dans sur avec pas ce cette ces sa ses leur el los las ' +
+    'y es por para con una del al lo se su sus da dos das nao um uma em na il di che gli della delle dei nel der ' +
+    'die das und ist nicht mit fur dem ein eine einen einem sie wird werden het een van voor zijn wordt och att ' +
+    'ar som pa ett af og er til med ikke jest nie sie ze ve bir bu icin ile olarak'
+  ).split(' '),
+);
+
+/**
+ * Whether the bare task sentence at [from, to) is not English, so an English task pattern matched a
+ * word another language shares ("Define el lugar …", "Analyse des options …"), or is a keyword: the
+ * verb in capitals before a word that is not (`DEFINE clave valor`; `EXPLAIN SELECT` is all capitals
+ * and still counts). The sentence (to its end, at most 160 characters) is not English when its
+ * words in other scripts and function words of the other languages outnumber English function words.
+ */
+export function notEnglishTask(text: string, from: number, to: number): boolean {
+  const end = Math.min(text.length, from + 160);
+  const sentence = text.slice(from, end).split(/[.!?\n]/, 1)[0] ?? '';
+  const words = sentence.match(/[\p{L}']+/gu) ?? [];
+  const verb = words[0] ?? '';
+  const next = words[1] ?? '';
+  if (verb.length > 1 && /^[A-Z]+$/.test(verb) && next !== '' && !/^[A-Z0-9']+$/.test(next)) return true;
+  let english = 0;
+  let other = 0;
+  for (const w of words) {
+    // A word in another script (Cyrillic, Greek, CJK, Hangul, …) is not English.
+    if (!/^[A-Za-z\u00c0-\u024f']+$/.test(w)) {
+      other++;
+      continue;
+    }
+    const f = w.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '');
+    if (ENGLISH_WORDS.has(f)) english++;
+    else if (OTHER_WORDS.has(f)) other++;
+  }
+  return other > english && to <= end;
 }
 
 /** Embedded-task rules at or below this weight are bare task sentences (see {@link codeAround}). */
@@ -359,7 +410,11 @@ function checkWindow(
     while (a < s.length - 1 && (s[a] === ' ' || s[a] === '.' || s[a] === '\n' || s[a] === '~')) a++;
     const from = map[a] ?? start;
     const to = (map[m.index + m[0].length - 1] ?? end - 1) + 1;
-    if (rule.family === FAM.task && rule.weight <= WEAK_TASK && (howTo || codeAround(text, from, to)))
+    if (
+      rule.family === FAM.task &&
+      rule.weight <= WEAK_TASK &&
+      (howTo || codeAround(text, from, to) || notEnglishTask(text, from, to))
+    )
       continue;
     // One cue counts once, even when rules of two families match the same span; a rule is listed
     // once per start (its longer and shorter forms are one finding).
