@@ -32,7 +32,8 @@ interface Recorded {
   readonly resourceTemplates: Def[];
 }
 
-const DATA = join(REPO_ROOT, 'eval', 'data');
+/** Warden's own evaluation data (`eval/data`). */
+export const DATA = join(REPO_ROOT, 'eval', 'data');
 
 /** The recorded benign packages with every definition and its shadowing context. */
 export function benignByPackage(): { pkg: string; version: string; items: Item[] }[] {

@@ -7,6 +7,11 @@
  * dropped), cut into pieces like the markdown documents (eval/documents.ts) and split into the two
  * folds by text hash: rules were revised after reading false positives of the train fold only, and
  * the report shows the test fold. Without the directory (another system) the set is left out.
+ *
+ * A second source, never read while writing rules: the translated user-interface messages of the
+ * installed programs (gettext catalogs, `/usr/share/locale/<language>/LC_MESSAGES/*.mo`, or the
+ * directory `WARDEN_EVAL_LOCALE` names) — "Ignore", "You are now logged in", "Send all", "Forget
+ * password" in some 190 locales — each catalog's messages joined in order and cut into pieces.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -74,6 +79,75 @@ function languageSamples(dir: string): Sample[] {
     }
   }
   return samples;
+}
+
+/** The translated messages of a gettext catalog (`.mo`, either byte order); [] when it is not one. */
+export function moMessages(buf: Buffer): string[] {
+  if (buf.length < 28) return [];
+  const magic = buf.readUInt32LE(0);
+  const le = magic === 0x950412de;
+  if (!le && magic !== 0xde120495) return [];
+  const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  const count = u32(8);
+  const table = u32(16);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = table + i * 8;
+    if (at + 8 > buf.length) break;
+    const len = u32(at);
+    const off = u32(at + 4);
+    if (off + len > buf.length) break;
+    // Plural forms are separated by NUL; the header (the empty message's translation) is skipped.
+    const text = buf.toString('utf8', off, off + len);
+    if (i === 0 && text.includes('Content-Type:')) continue;
+    for (const t of text.split('\0')) if (t.trim() !== '') out.push(t);
+  }
+  return out;
+}
+
+/** The gettext catalogs as benign results: one set over every locale, on the reported fold. */
+export function gettextSets(): SourceSet[] {
+  const root = process.env.WARDEN_EVAL_LOCALE ?? path.join(path.sep, 'usr', 'share', 'locale');
+  let locales: string[];
+  try {
+    locales = readdirSync(root).sort();
+  } catch {
+    return [];
+  }
+  const fold = evalFold();
+  const samples: Sample[] = [];
+  let catalogs = 0;
+  for (const loc of locales) {
+    if (/^en(?:_|@|$)/.test(loc)) continue;
+    const dir = path.join(root, loc, 'LC_MESSAGES');
+    let files: string[];
+    try {
+      files = readdirSync(dir).sort();
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      if (!f.endsWith('.mo')) continue;
+      let messages: string[];
+      try {
+        messages = moMessages(readFileSync(path.join(dir, f)));
+      } catch {
+        continue;
+      }
+      if (messages.length === 0) continue;
+      catalogs++;
+      for (const p of pieces(messages.join('\n\n')))
+        if (fold === 'all' || foldOf(p) === fold) samples.push({ text: p, malicious: false });
+    }
+  }
+  if (samples.length === 0) return [];
+  return [
+    {
+      name: `results/UI messages: ${catalogs} gettext catalogs (held out)`,
+      samples,
+      fprTarget: 0.03,
+    },
+  ];
 }
 
 /**

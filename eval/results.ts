@@ -11,7 +11,7 @@ import { detectInjection } from '../src/detect/injection.js';
 import { T_FLAG } from '../src/detect/index.js';
 import { foldOf, readCorpus, yamlContents } from './corpora.js';
 import { documentSets } from './documents.js';
-import { manPageSets } from './manpages.js';
+import { gettextSets, manPageSets } from './manpages.js';
 import type { EvalSection, Sample, SourceSet } from './metrics.js';
 
 /** Fold reported (`WARDEN_EVAL_FOLD=train|test|all`, default `test`). */
@@ -115,6 +115,7 @@ export function resultSets(): SourceSet[] {
   sets.push(...documentSets());
   // Translated manual pages, benign, in two dozen languages: see eval/manpages.ts.
   sets.push(...manPageSets());
+  sets.push(...gettextSets());
   // Requests people write (benign prompts) read as if a tool returned them — a chat message, a
   // ticket, an email asking something: the embedded-task rules flag a request addressed to the
   // reader, so this shows how often message-like results are marked. Information, no target.

@@ -43,6 +43,10 @@ const CONFUSABLES: Record<string, string> = {
   ԝ: 'w',
   ɡ: 'g',
   ı: 'i',
+  // Letters with a stroke, which Unicode does not decompose into a base letter and an accent.
+  ł: 'l',
+  đ: 'd',
+  ø: 'o',
   α: 'a',
   β: 'b',
   ε: 'e',

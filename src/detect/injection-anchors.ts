@@ -6,6 +6,7 @@
  */
 import { CHAR_CLASS, FOLD, IGNORABLE } from './fold.js';
 import { ALL_FAMILIES, FAM } from './injection-rules.js';
+import { MULTILINGUAL_ANCHORS, MULTILINGUAL_MASK } from './injection-multilingual.js';
 
 /** Sentence-start marker in a spec: the word (or the first word of a pair) must open a sentence. */
 const START = '^';
@@ -335,7 +336,7 @@ function addItem(fam: number, item: string): void {
 
 // A spec without `|` is single words; with `|`, items are pairs (or `^word`), except that the first
 // item may start with single words: "a b c d|e f" = singles a, b and pairs "c d", "e f".
-for (const [fam, spec] of SPECS) {
+for (const [fam, spec] of [...SPECS, ...MULTILINGUAL_ANCHORS.map((a) => [MULTILINGUAL_MASK, a] as const)]) {
   const pieces = spec.split('|');
   if (pieces.length === 1) {
     for (const w of spec.split(' ')) if (w !== '') addItem(fam, w);

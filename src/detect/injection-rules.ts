@@ -24,6 +24,12 @@ export const FAM = {
 /** Every family bit. */
 export const ALL_FAMILIES = (1 << 11) - 1;
 
+/**
+ * Not a family: the bit an anchor word of another language sets (`injection-multilingual.ts`).
+ * That module's rules run only in a window such a word opened, so English text never pays for them.
+ */
+export const FOREIGN = 1 << 11;
+
 /** Families that only make sense in content the model reads as data (tool results, descriptions). */
 export const DOCUMENT_FAMILIES = FAM.response | FAM.code | FAM.task;
 
@@ -33,12 +39,14 @@ export interface CueRule {
   readonly family: number;
   readonly weight: number;
   readonly re: RegExp;
+  /** A rule of another language: checked only where an anchor of {@link FOREIGN} woke the window. */
+  readonly foreign?: boolean;
 }
 
 // Space in a source = optional space or line break (spaced-out letters are joined by the normaliser); every
 // pattern starts at a word start and has only bounded gaps, so each runs in linear time. The source
 // is folded like the text (look-alike Cyrillic letters in a Russian cue fold the same way).
-function rx(src: string): RegExp {
+export function rx(src: string): RegExp {
   let folded = '';
   for (let i = 0; i < src.length; i++) folded += String.fromCharCode(FOLD[src.charCodeAt(i)] ?? 0);
   // A leading literal lets the regex engine skip positions quickly; a pattern opening on an ASCII
@@ -47,7 +55,8 @@ function rx(src: string): RegExp {
   return new RegExp(lead + folded.replace(/ /g, '\\s?'));
 }
 
-const GAP = '[^.!?\\n]{0,40}?';
+/** A short gap inside one sentence (no sentence end), matched lazily. */
+export const GAP = '[^.!?\\n]{0,40}?';
 /**
  * A sentence start: the window's start, a line break, or `.`, `!`, `?` followed by white space (a
  * dot straight before a letter is a member access, `x.describe(`). A line break inside a sentence
@@ -282,7 +291,8 @@ export const RULES: readonly CueRule[] = [
     id: 'role-change',
     family: FAM.role,
     weight: 0.5,
-    re: rx(`${SS}(?:act|acting|roleplay|role-play|play|be) (?:as |like )?(?:an? |the |my )`),
+    // White space is required here: "be a" must not match "Beaucoup".
+    re: rx(`${SS}(?:act|acting|roleplay|role-play|play|be)\\s(?:as\\s|like\\s)?(?:an?|the|my)\\s`),
   },
   {
     id: 'role-change',

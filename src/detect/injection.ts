@@ -7,7 +7,9 @@
  * score is a noisy-OR over the strongest rule of each family that matched, in [0, 1].
  */
 import { CHAR_CLASS, CLASS_FOLD, FOLD, IGNORABLE, PUNCT, WORD } from './fold.js';
-import { ALL_FAMILIES, DOCUMENT_FAMILIES, FAM, RULES } from './injection-rules.js';
+import { ALL_FAMILIES, DOCUMENT_FAMILIES, FAM, FOREIGN, RULES } from './injection-rules.js';
+import type { CueRule } from './injection-rules.js';
+import { CJK_ANCHORS, MULTILINGUAL_RULES, isCjk } from './injection-multilingual.js';
 import {
   FILTER,
   PAIRS,
@@ -45,8 +47,9 @@ function severityOf(weight: number): Severity {
 /** Scans text for prompt-injection cues; pure and linear in the text length. */
 export function detectInjection(text: string, options?: { kind?: InjectionContext }): InjectionResult {
   const kind = options?.kind ?? 'result';
-  const allowed = kind === 'argument' ? ALL_FAMILIES & ~DOCUMENT_FAMILIES : ALL_FAMILIES;
-  const hits = scanAnchors(text, allowed);
+  const allowed = (kind === 'argument' ? ALL_FAMILIES & ~DOCUMENT_FAMILIES : ALL_FAMILIES) | FOREIGN;
+  let hits = scanAnchors(text, allowed);
+  if (sawCjk) hits = withCjkAnchors(text, hits, allowed & FOREIGN);
   // No anchor (nearly every short text): nothing to check, and nothing to set up for it.
   if (hits.length === 0) return { score: 0, findings: [] };
   // A text with several task sentences of its own (a how-to list, a tutorial, an FAQ) is written in
@@ -146,6 +149,7 @@ export function scanAnchors(text: string, allowed: number): number[] {
   let spacedStart = 0;
   let lastWordEnd = -10;
   const table = CLASS_FOLD;
+  let cjk = false;
   for (let i = 0; i <= n; i++) {
     // One look-up per character; the position after the text acts as a separator.
     let c = i < n ? (codes[i] as number) : 32;
@@ -171,6 +175,7 @@ export function scanAnchors(text: string, allowed: number): number[] {
     const v = table[c] as number;
     const cls = v >>> 16;
     if (cls === WORD) {
+      if (c >= 0x3040 && isCjk(c)) cjk = true;
       if (wlen === 0) wstart = i;
       h = (Math.imul(h, 31) + (v & 0xffff)) | 0;
       wlen++;
@@ -240,7 +245,37 @@ export function scanAnchors(text: string, allowed: number): number[] {
   }
   if (spacedRun >= 5 && hits.length < MAX_HITS)
     hits.push(spacedStart, Math.min(n, spacedStart + SPACED_SPAN), allowed);
+  sawCjk = cjk;
   return hits;
+}
+
+/** Whether the last {@link scanAnchors} saw kana, CJK ideographs or Hangul (words there are not space-separated). */
+let sawCjk = false;
+
+/**
+ * The anchor hits with those of {@link CJK_ANCHORS} merged in by start (the window merging expects
+ * nearly sorted starts). Called only for a text with CJK or Hangul characters.
+ */
+function withCjkAnchors(text: string, hits: number[], families: number): number[] {
+  if (families === 0) return hits;
+  const extra: number[] = [];
+  const re = CJK_ANCHORS;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null && hits.length + extra.length < MAX_HITS; m = re.exec(text))
+    extra.push(m.index, m.index + m[0].length, families);
+  if (extra.length === 0) return hits;
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < hits.length || j < extra.length) {
+    const takeHit = j >= extra.length || (i < hits.length && (hits[i] as number) <= (extra[j] as number));
+    const src = takeHit ? hits : extra;
+    const k = takeHit ? i : j;
+    out.push(src[k] as number, src[k + 1] as number, src[k + 2] as number);
+    if (takeHit) i += 3;
+    else j += 3;
+  }
+  return out;
 }
 
 // Folds text[start, end) for the phrase rules: whitespace runs → one space, invisible characters
@@ -385,6 +420,12 @@ export function notEnglishTask(text: string, from: number, to: number): boolean 
   return other > english && to <= end;
 }
 
+/**
+ * Every phrase rule: English and German first, then the other languages, whose rules need
+ * {@link FOREIGN} in the window's mask instead of their family.
+ */
+const ALL_RULES: readonly CueRule[] = [...RULES, ...MULTILINGUAL_RULES.map((r) => ({ ...r, foreign: true }))];
+
 /** Embedded-task rules at or below this weight are bare task sentences (see {@link codeAround}). */
 const WEAK_TASK = 0.55;
 /** Task-sentence anchors from which a text reads as a how-to list (bare task sentences then do not count). */
@@ -401,8 +442,10 @@ function checkWindow(
   howTo: boolean,
 ): void {
   const { s, map } = foldWindow(text, start, end);
-  for (const rule of RULES) {
-    if ((rule.family & mask) === 0) continue;
+  for (const rule of ALL_RULES) {
+    // A rule of another language runs where an anchor of those languages woke the window; the
+    // others where an anchor woke their family.
+    if (rule.foreign === true ? (mask & FOREIGN) === 0 : (rule.family & mask) === 0) continue;
     const m = rule.re.exec(s);
     if (m === null) continue;
     let a = m.index;

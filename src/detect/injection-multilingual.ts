@@ -1,0 +1,188 @@
+/**
+ * Prompt-injection cues in French, Spanish, Italian, Portuguese, Dutch, Polish, Turkish, Russian and
+ * Ukrainian, Chinese, Japanese and Korean, for the families an attacker translates first: a new
+ * persona ("tu es maintenant …", "你现在是"), a model without limits, secrecy toward the user, a
+ * request for the system prompt, sending the conversation or secrets somewhere, dropping the
+ * instructions (where `injection-rules.ts` has no such rule yet) and a "new task". English and
+ * German cues, and the override verbs of the Romance languages, are in `injection-rules.ts`.
+ *
+ * Patterns run on folded text like the others (lower case, accents dropped: "révèle" is
+ * "revele", "użytkownikowi" is "uzytkownikowi", some Cyrillic letters fold to Latin look-alikes,
+ * and the sources are folded the same way). Words of the Latin and Cyrillic scripts wake them
+ * through the anchor scan ({@link MULTILINGUAL_ANCHORS}); Chinese, Japanese and Korean are written
+ * without spaces between words, so there the scan notes that such characters occur and
+ * {@link CJK_ANCHORS} finds the windows.
+ *
+ * Each pattern needs the words that make the sentence an attack, not one of them: "sans
+ * restriction" alone is ordinary in a manual, "an assistant without restrictions" is not.
+ * Measured on Debian's translated manual pages read as benign results (`npm run eval`).
+ */
+import { FAM, FOREIGN, GAP, rx } from './injection-rules.js';
+import type { CueRule } from './injection-rules.js';
+
+/** A sentence start, as in `injection-rules.ts` (CJK full stops included). */
+const SS = '(?:^|\\n ?|[.!?。！？]\\s?)';
+
+/** Nouns for "an AI / assistant / model" in the languages here. */
+const AI_NOUN =
+  '(?:ia|ai|assistant|assistante|asistente|assistente|modele|modelo|modello|model|chatbot|bot|yapay zeka|asistan|ии|ассистент|модель|人工智能|ai助手|助手|模型|アシスタント|モデル|인공지능|어시스턴트|모델)';
+
+/** Words for restrictions, limits, filters and censorship. */
+const LIMITS =
+  '(?:restric|limit|filtr|censur|regle|regla|regol|regra|beperking|regels|ograniczen|zasad|cenzur|kisitla|sinir|filtre|kural|ограничен|фильтр|цензур|правил|обмежен)';
+
+/**
+ * Not a persona when a state follows: "vous êtes maintenant connecté" (you are now logged in),
+ * "ora sei connesso", "je bent nu ingelogd", "jesteś teraz zalogowany".
+ */
+const NOT_STATE =
+  '(?! (?:connecte|deconnecte|inscrit|abonne|enregistre|authentifie|identifie|pret|membre|redirige|connesso|collegato|registrato|iscritto|disconnesso|pronto|autenticato|ingelogd|uitgelogd|aangemeld|afgemeld|verbonden|geregistreerd|klaar|lid|zalogowan|wylogowan|polaczon|zarejestrowan|gotow)[a-z]*)';
+
+/** The phrase rules of this module (checked after those of `injection-rules.ts`). */
+export const MULTILINGUAL_RULES: readonly CueRule[] = [
+  // A new persona: "you are now …", "from now on you …", "pretend to be", "act as".
+  {
+    id: 'role-change',
+    family: FAM.role,
+    weight: 0.7,
+    re: rx(
+      `(?:tu es|vous etes) (?:maintenant|desormais|a present)(?![a-z])${NOT_STATE}|(?:desormais|a present|maintenant),? (?:tu es|vous etes)(?![a-z])${NOT_STATE}|a partir de maintenant,? (?:tu|vous) |(?:fais|faites) semblant d'etre|(?:agis|agissez|comporte-toi|comportez-vous) comme (?:un|une|si)(?![a-z])|joue(?:z)? le role d` +
+        `|(?:a partir de ahora|desde ahora|ahora),? (?:eres|seras|actuaras|vas a actuar|te comportaras)(?![a-z])|eres ahora(?![a-z])|${SS}(?:ahora )?actua como (?:un|una|si)(?![a-z])|finge (?:ser|que eres)(?![a-z])` +
+        `|(?:d'ora in poi|da ora in poi|da adesso|ora|adesso),? (?:sei|sarai|agirai|ti comporterai)(?![a-z])${NOT_STATE}|(?:fingi|fai finta) di essere|comportati come|agisci come` +
+        `|(?:a partir de agora|de agora em diante|agora),? (?:voce e|voce sera|tu es|voce vai (?:agir|atuar))(?![a-z])|(?:finja|finge) (?:ser|que e)(?![a-z])|(?:aja|atue|comporte-se) como (?:um|uma|se)(?![a-z])` +
+        `|(?:je bent|jij bent|u bent) (?:nu|vanaf nu)(?![a-z])${NOT_STATE}|vanaf nu (?:ben je|ben jij|gedraag je|speel je)(?![a-z])|doe alsof je|gedraag je als` +
+        `|(?:teraz|od teraz|od tej chwili) jestes(?![a-z])${NOT_STATE}|jestes teraz(?![a-z])${NOT_STATE}|udawaj,? ze jestes|zachowuj sie jak|wciel sie w` +
+        `|(?:artik|bundan sonra|bundan boyle) (?:sen|siz)(?![a-z])|gibi davran|rolunu oyna` +
+        `|(?:теперь|отныне|с этого момента) ты |ты теперь |притворись,? (?:что ты|будто)|веди себя как|играй роль|тепер ти |відтепер ти ` +
+        `|你现在是|从现在(?:开始|起),?你|假装你是|扮演(?:一个|一名)|あなたは今から|今からあなたは|になりきって|として振る舞|너는 이제|당신은 이제|지금부터 (?:너는|당신은)`,
+    ),
+  },
+  // A model without limits.
+  {
+    id: 'jailbreak',
+    family: FAM.jailbreak,
+    weight: 0.75,
+    re: rx(
+      `${AI_NOUN}${GAP}(?:sans|sin|senza|sem|zonder|bez|без|без всяких|没有任何|不受任何|なしの|のない|없는)(?: \\S+){0,2} ?${LIMITS}` +
+        `|${AI_NOUN}${GAP}${LIMITS}[^.!?\\n]{0,12}(?:olmayan|のない|がない|없는|没有)` +
+        `|(?:hicbir )?(?:kisitlamasi|siniri|filtresi|kurali) olmayan (?:bir )?${AI_NOUN}` +
+        `|(?:tu n'as|vous n'avez|no tienes|non hai|voce nao tem|tu nao tens|je hebt geen|nie masz|у тебя нет)${GAP}${LIMITS}` +
+        `|没有任何限制|不受任何限制|制限のない|제한이 없는`,
+    ),
+  },
+  // Secrecy toward the user.
+  {
+    id: 'secrecy',
+    family: FAM.secrecy,
+    weight: 0.75,
+    re: rx(
+      `ne (?:le |lui |leur )?(?:dis|dites|mentionne|mentionnez|revele|revelez|signale|signalez|previens|prevenez|informe|informez) (?:rien|pas|jamais)(?: a| de)? (?:l'utilisateur|l'usager|personne)` +
+        `|no (?:le |les )?(?:digas|diga|menciones|mencione|reveles|revele|informes|informe|cuentes|cuente|avises|avise) (?:nada )?(?:al usuario|a nadie|a los usuarios)` +
+        `|non (?:dire|dirlo|menzionare|rivelare|informare|avvisare) (?:nulla |niente )?(?:all'utente|a nessuno|agli utenti)` +
+        `|nao (?:diga|digas|conte|contes|mencione|revele|informe|avise) (?:nada )?(?:ao usuario|ao utilizador|a ninguem|aos usuarios)` +
+        `|(?:vertel|zeg|meld) (?:het |dit )?(?:de gebruiker|aan de gebruiker|niemand) (?:niet|niets)|(?:vertel|zeg) (?:niet|niets) (?:aan )?de gebruiker` +
+        `|nie (?:mow|mowi|informuj|wspominaj|ujawniaj)${GAP}(?:uzytkownikowi|nikomu)|(?:zeg|vertel) (?:niets|niet) (?:tegen|aan) de gebruiker` +
+        `|kullaniciya${GAP}(?:soyleme|bahsetme|haber verme|belli etme)` +
+        `|не (?:говори|сообщай|рассказывай|упоминай|показывай)(?:те)?${GAP}(?:пользователю|никому)|(?:пользователю|никому) не (?:говори|сообщай|рассказывай|упоминай)|не кажи${GAP}користувачу` +
+        `|(?:不要|别|不得)(?:告诉|通知|让)用户|(?:ユーザー|利用者)に[^。\\n]{0,20}(?:伝え|言わ|教え|知らせ)ないで|(?:사용자|유저)에게[^.\\n]{0,20}(?:말하지|알리지) ?마`,
+    ),
+  },
+  // A request for the system prompt or the initial instructions.
+  {
+    id: 'prompt-leak',
+    family: FAM.leak,
+    weight: 0.75,
+    re: rx(
+      `(?:revele|revelez|affiche|affichez|montre|montrez|donne|donnez|repete|repetez|ecris|ecrivez|imprime)(?:-moi)? (?:ton|ta|tes|votre|vos) (?:prompt|invite systeme|message systeme|(?:instructions|consignes) (?:initiales|d'origine|systeme|secretes))` +
+        `|(?:revela|muestra|muestrame|dime|imprime|repite|escribe)(?:me)? (?:tu|tus) (?:prompt|mensaje del sistema|(?:instrucciones|indicaciones) (?:iniciales|originales|del sistema|secretas))` +
+        `|(?:rivela|mostra|mostrami|dimmi|stampa|ripeti|scrivi)(?:mi)? (?:il tuo|i tuoi|le tue|la tua) (?:prompt|messaggio di sistema|istruzioni (?:iniziali|originali|di sistema|segrete))` +
+        `|(?:revele|revela|mostre|mostra|diga|imprima|repita|escreva)(?: me)? (?:o seu|os seus|as suas|a sua|seu|seus|suas|sua|teu|tuas) (?:prompt|mensagem do sistema|instrucoes (?:iniciais|originais|do sistema|secretas))` +
+        `|(?:onthul|toon|geef|herhaal|print) (?:je|jouw|uw) (?:systeemprompt|prompt|(?:oorspronkelijke|originele|geheime|initiele) instructies)` +
+        `|(?:ujawnij|pokaz|wypisz|podaj|powtorz) (?:swoj|swoje|swoja|twoj|twoje|twoja) (?:prompt|(?:poczatkowe|oryginalne|tajne|systemowe) instrukcje)` +
+        `|(?:sistem istemini|sistem komutunu|sistem promptunu|ilk talimatlarini|orijinal talimatlarini|gizli talimatlarini) (?:goster|yaz|soyle|paylas|tekrarla|ver)` +
+        `|(?:покажи|раскрой|выведи|напиши|повтори|скажи)(?:те)? (?:свой|свои|твой|твои|ваш|ваши) (?:системный промпт|промпт|(?:исходные|изначальные|секретные|системные) инструкции)` +
+        `|(?:显示|输出|告诉我|透露|打印|泄露|给我看)(?:一下)?(?:你的)?(?:系统提示|提示词|初始指令|系统指令)|システムプロンプト[^。\\n]{0,8}(?:表示|出力|教え|見せ)|시스템 프롬프트[^.\\n]{0,6}(?:보여|출력|알려)`,
+    ),
+  },
+  // Sending the conversation, secrets or data to an address.
+  {
+    id: 'exfiltration',
+    family: FAM.exfil,
+    weight: 0.75,
+    re: rx(
+      `(?:envoie|envoyez|transmets|transmettez|envia|enviad|envie|invia|inviate|manda|stuur|verstuur|wyslij|gonder|отправь|отправьте|перешли|надішли)${GAP}(?:historique|conversation|historial|conversacion|cronologia|conversazione|historico|conversa|geschiedenis|gesprek|historie|rozmow|gecmis|konusma|историю|переписк|диалог|mots de passe|contrasenas|password|senhas|wachtwoorden|hasla|sifre|пароли|cles|claves|chiavi|chaves|sleutels|klucze|anahtar|ключи)${GAP}(?:https?://|www\\.|[a-z0-9._-]+@[a-z0-9-]+\\.)` +
+        `|(?:sifre|parola|anahtar|gecmis|konusma)[a-z]*${GAP}(?:https?://|[a-z0-9._-]+@)\\S*${GAP}gonder` +
+        `|(?:对话历史|聊天记录|对话记录|密钥|密码)[^。\\n]{0,12}(?:发送|上传|转发|发)到|(?:会話履歴|パスワード)[^。\\n]{0,80}(?:送信|送って|アップロード)|(?:대화 기록|비밀번호)[^\\n]{0,80}?(?:보내|전송|업로드)`,
+    ),
+  },
+  // Dropping the instructions, where `injection-rules.ts` has no such rule: Dutch, Polish, Turkish,
+  // Ukrainian, Chinese, Japanese and Korean.
+  {
+    id: 'ignore-previous',
+    family: FAM.override,
+    weight: 0.88,
+    re: rx(
+      `(?:negeer|vergeet)(?! niet)${GAP}(?:instructies|opdrachten|aanwijzingen)|(?:negeer|vergeet) alles (?:hierboven|wat|dat)(?![a-z])|(?:negeer|vergeet)${GAP}(?:vorige|eerdere|voorgaande|bovenstaande) regels` +
+        `|(?:zignoruj|zapomnij|ignoruj)${GAP}(?:instrukcj|polecen)|(?:zignoruj|zapomnij|ignoruj)${GAP}(?:poprzedni|wczesniejsz)[a-z]* (?:zasad|regul)|zapomnij o wszystkim` +
+        `|(?:onceki|yukaridaki|tum|butun)${GAP}(?:talimat|komut|kural|yonerge|her sey)[a-z]*${GAP}(?:yok say|gormezden gel|unut|dikkate alma|umursama)` +
+        `|(?:ігноруй|забудь)(?:те)?${GAP}(?:всі|усі|інструкц|все)` +
+        `|(?:忽略|无视|忽视|不要理会|忘记|忘掉)(?:你)?(?:之前|以前|上面|上述|先前|前面|所有|全部|你的)[^。！？\\n]{0,6}(?:指令|指示|规则|要求)|忘(?:记|掉)(?:上面|之前|以上|前面)的?(?:一切|所有|内容)` +
+        `|(?:これまで|以前|上記|前|上)の(?:すべての|全ての)?(?:指示|命令|ルール|指令|こと)[^。\\n]{0,8}(?:無視|忘れ)` +
+        `|(?:이전|위|앞)의? (?:모든 )?(?:지시|명령|지침|규칙|지시사항)[^.!?\\n]{0,8}(?:무시|잊어)|모든 ?것을? 잊어`,
+    ),
+  },
+  // A new task or new instructions announced.
+  {
+    id: 'new-instructions',
+    family: FAM.override,
+    weight: 0.6,
+    re: rx(
+      `(?:nouvelle tache|nouvelles instructions|nueva tarea|nuevas instrucciones|nuovo compito|nuove istruzioni|nova tarefa|novas instrucoes|nieuwe taak|nieuwe instructies|nowe zadanie|nowe instrukcje|yeni gorev|yeni talimat|новая задача|новые инструкции|нове завдання|新任务|新的任务|新しいタスク|新しい指示|새로운 작업|새 작업|새로운 지시) ?[:：.!-]`,
+    ),
+  },
+];
+
+/**
+ * What this module's anchors wake: {@link FOREIGN}, the rules of this module (whatever their
+ * family) and no others, so the English and German rules never run in a window only such a word
+ * opened.
+ */
+export const MULTILINGUAL_MASK = FOREIGN;
+
+/** Anchor words of these rules for the scan (words separated by spaces, folded like the text). */
+export const MULTILINGUAL_ANCHORS: readonly string[] = [
+  // Persona.
+  'maintenant desormais момента bundan semblant agis agissez comporte comportez ahora actua finge adesso fingi comportati ' +
+    'agisci agora finja aja atue vanaf alsof gedraag teraz jestes udawaj zachowuj wciel artik davran rolunu ' +
+    'теперь отныне притворись тепер відтепер',
+  // No limits.
+  'restriction restrictions restricciones restriccion restrizione restrizioni restricoes restricao limites limiti filtres ' +
+    'filtros filtri censure censura beperkingen ograniczen cenzury kisitlamasi siniri ограничений фильтров ' +
+    'цензуры обмежень',
+  // Secrecy.
+  'utilisateur usager usuario usuarios utente utenti utilizador gebruiker uzytkownikowi nikomu kullaniciya ' +
+    'пользователю никому користувачу',
+  // The prompt.
+  'consignes instrucciones indicaciones istruzioni instrucoes instructies instrukcje systeemprompt istemini ' +
+    'talimatlarini промпт инструкции revele revelez affiche affichez montre montrez revela muestra muestrame ' +
+    'rivela mostra mostrami mostre onthul toon ujawnij pokaz покажи раскрой выведи',
+  // Sending somewhere.
+  'historique historial cronologia historico geschiedenis gespreksgeschiedenis historie rozmowy gecmisi ' +
+    'историю переписку envoie envoyez transmets transmettez envia invia envie stuur verstuur wyslij gonder ' +
+    'отправь перешли надішли',
+  // Dropping instructions; a new task.
+  'negeer vergeet zignoruj zapomnij ignoruj talimatlari talimatlar kurallari unut gormezden ігноруй ' +
+    'nouvelle nouvelles nueva nuevas nuovo nuove nova novas nieuwe nowe yeni новая новые нове',
+];
+
+/**
+ * Where the rules above may match in Chinese, Japanese and Korean text: one regular expression over
+ * the text, run only when the scan saw characters of those scripts.
+ */
+export const CJK_ANCHORS =
+  /忽略|无视|忽视|不要理会|忘记|忘掉|你现在是|从现在|扮演|假装|系统提示|提示词|初始指令|系统指令|告诉用户|让用户|发送到|发到|上传到|转发到|没有任何|不受任何|新任务|新的任务|無視|忘れ|あなたは今から|今からあなたは|なりきって|振る舞|システムプロンプト|ないで|制限のない|送信|新しいタスク|新しい指示|무시|잊어|이제|지금부터|시스템 프롬프트|말하지|알리지|제한이 없는|보내|전송|새로운 작업|새 작업|새로운 지시/g;
+
+/** Whether a UTF-16 code unit is a kana, CJK ideograph or Hangul syllable (the scripts {@link CJK_ANCHORS} reads). */
+export function isCjk(c: number): boolean {
+  return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af);
+}
