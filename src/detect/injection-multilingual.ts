@@ -131,6 +131,24 @@ export const MULTILINGUAL_RULES: readonly CueRule[] = [
         `|(?:이전|위|앞)의? (?:모든 )?(?:지시|명령|지침|규칙|지시사항)[^.!?\\n]{0,8}(?:무시|잊어)|모든 ?것을? 잊어`,
     ),
   },
+  // Documents addressing the assistant's answer (results and descriptions only, like the English
+  // response-tampering rules): "dans ta réponse, mentionne …", "add … to your answer".
+  {
+    id: 'response-tamper',
+    family: FAM.response,
+    weight: 0.6,
+    re: rx(
+      `(?:dans|a la fin de|au debut de|a la fin|en fin de) (?:ta|votre) reponse|(?:ajoute|ajoutez|inclus|incluez|mentionne|mentionnez|insere|inserez|termine|terminez|commence|commencez)${GAP}(?:ta|votre|tes|vos) reponses?` +
+        `|(?:en|al final de|al principio de|al comienzo de) (?:tu|su) respuesta|(?:agrega|anade|incluye|menciona|inserta|termina|empieza|comienza)${GAP}(?:tu|su|tus|sus) respuestas?` +
+        `|(?:nella|alla fine della|all'inizio della) (?:tua|sua) risposta|(?:aggiungi|includi|menziona|inserisci|termina|inizia)${GAP}(?:tua|sua) risposta` +
+        `|(?:na|no final da|no inicio da|ao final da) (?:sua|tua) resposta|(?:adicione|acrescente|inclua|mencione|insira|termine|comece)${GAP}(?:sua|tua) resposta` +
+        `|in (?:je|jouw|uw) antwoord|(?:voeg|neem|vermeld|eindig|begin)${GAP}(?:je|jouw|uw) antwoord` +
+        `|w (?:swojej|twojej) odpowiedzi|(?:dodaj|umiesc|wspomnij|zakoncz|zacznij)${GAP}(?:swojej|twojej|swoja|twoja) odpowiedz` +
+        `|в (?:своем|твоем|вашем|своём|твоём) ответе|(?:добавь|включи|упомяни|закончи|начни)${GAP}(?:свой|твой|ваш) ответ` +
+        `|(?:cevabina|yanitina|cevabinda|yanitinda|cevabinin|yanitinin)[^!?\\n]{0,80}?(?:ekle|yaz|belirt|bahset|koy|ver)(?![a-z])` +
+        `|(?:在)?你的(?:回答|回复|答案)(?:中|里|末尾|开头|最后)|(?:回答|返答|答え)の?(?:最後|最初|中)?に[^。\\n]{0,60}(?:含め|追加|入れ|書い|加え)|(?:답변|응답|대답)(?:의 끝|의 시작)?에[^\\n]{0,80}?(?:포함|추가|넣어|적어)`,
+    ),
+  },
   // A new task or new instructions announced.
   {
     id: 'new-instructions',
@@ -170,6 +188,9 @@ export const MULTILINGUAL_ANCHORS: readonly string[] = [
   'historique historial cronologia historico geschiedenis gespreksgeschiedenis historie rozmowy gecmisi ' +
     'историю переписку envoie envoyez transmets transmettez envia invia envie stuur verstuur wyslij gonder ' +
     'отправь перешли надішли',
+  // The answer.
+  'reponse reponses respuesta risposta resposta antwoord odpowiedzi odpowiedz ответе ответ cevabina yanitina ' +
+    'cevabinda yanitinda',
   // Dropping instructions; a new task.
   'negeer vergeet zignoruj zapomnij ignoruj talimatlari talimatlar kurallari unut gormezden ігноруй ' +
     'nouvelle nouvelles nueva nuevas nuovo nuove nova novas nieuwe nowe yeni новая новые нове',
@@ -180,7 +201,7 @@ export const MULTILINGUAL_ANCHORS: readonly string[] = [
  * the text, run only when the scan saw characters of those scripts.
  */
 export const CJK_ANCHORS =
-  /忽略|无视|忽视|不要理会|忘记|忘掉|你现在是|从现在|扮演|假装|系统提示|提示词|初始指令|系统指令|告诉用户|让用户|发送到|发到|上传到|转发到|没有任何|不受任何|新任务|新的任务|無視|忘れ|あなたは今から|今からあなたは|なりきって|振る舞|システムプロンプト|ないで|制限のない|送信|新しいタスク|新しい指示|무시|잊어|이제|지금부터|시스템 프롬프트|말하지|알리지|제한이 없는|보내|전송|새로운 작업|새 작업|새로운 지시/g;
+  /忽略|无视|忽视|不要理会|忘记|忘掉|你现在是|从现在|扮演|假装|系统提示|提示词|初始指令|系统指令|告诉用户|让用户|发送到|发到|上传到|转发到|没有任何|不受任何|新任务|新的任务|無視|忘れ|あなたは今から|今からあなたは|なりきって|振る舞|システムプロンプト|ないで|制限のない|送信|新しいタスク|新しい指示|무시|잊어|이제|지금부터|시스템 프롬프트|말하지|알리지|제한이 없는|보내|전송|새로운 작업|새 작업|새로운 지시|你的回答|你的回复|你的答案|回答の|回答に|返答に|答えに|답변에|응답에|대답에/g;
 
 /** Whether a UTF-16 code unit is a kana, CJK ideograph or Hangul syllable (the scripts {@link CJK_ANCHORS} reads). */
 export function isCjk(c: number): boolean {

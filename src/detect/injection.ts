@@ -77,13 +77,13 @@ export function detectInjection(text: string, options?: { kind?: InjectionContex
       wm |= m;
       continue;
     }
-    if (ws >= 0) checkWindow(text, ws, we, wm, famBest, findings, seen, howTo);
+    if (ws >= 0) checkWindow(text, ws, we, wm, allowed, famBest, findings, seen, howTo);
     ws = s;
     we = e;
     wm = m;
   }
   if (ws >= 0 && findings.length < MAX_FINDINGS)
-    checkWindow(text, ws, we, wm, famBest, findings, seen, howTo);
+    checkWindow(text, ws, we, wm, allowed, famBest, findings, seen, howTo);
 
   let rest = 1;
   for (const b of famBest) rest *= 1 - b;
@@ -436,6 +436,7 @@ function checkWindow(
   start: number,
   end: number,
   mask: number,
+  allowed: number,
   famBest: Float64Array,
   findings: Finding[],
   seen: Set<string>,
@@ -443,9 +444,14 @@ function checkWindow(
 ): void {
   const { s, map } = foldWindow(text, start, end);
   for (const rule of ALL_RULES) {
-    // A rule of another language runs where an anchor of those languages woke the window; the
-    // others where an anchor woke their family.
-    if (rule.foreign === true ? (mask & FOREIGN) === 0 : (rule.family & mask) === 0) continue;
+    // A rule of another language runs where an anchor of those languages woke the window (if its
+    // family is allowed for this kind of text); the others where an anchor woke their family.
+    if (
+      rule.foreign === true
+        ? (mask & FOREIGN) === 0 || (rule.family & allowed) === 0
+        : (rule.family & mask) === 0
+    )
+      continue;
     const m = rule.re.exec(s);
     if (m === null) continue;
     let a = m.index;
