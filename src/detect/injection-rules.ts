@@ -41,6 +41,8 @@ export interface CueRule {
   readonly re: RegExp;
   /** A rule of another language: checked only where an anchor of {@link FOREIGN} woke the window. */
   readonly foreign?: boolean;
+  /** A rule for Chinese, Japanese or Korean: checked only where a CJK anchor woke the window. */
+  readonly cjk?: boolean;
 }
 
 // Space in a source = optional space or line break (spaced-out letters are joined by the normaliser); every

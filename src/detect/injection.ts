@@ -9,7 +9,7 @@
 import { CHAR_CLASS, CLASS_FOLD, FOLD, IGNORABLE, PUNCT, WORD } from './fold.js';
 import { ALL_FAMILIES, DOCUMENT_FAMILIES, FAM, FOREIGN, RULES } from './injection-rules.js';
 import type { CueRule } from './injection-rules.js';
-import { CJK_ANCHORS, MULTILINGUAL_RULES, isCjk } from './injection-multilingual.js';
+import { CJK_ANCHORS, CJK_FOREIGN, MULTILINGUAL_RULES, isCjk } from './injection-multilingual.js';
 import {
   FILTER,
   PAIRS,
@@ -47,9 +47,10 @@ function severityOf(weight: number): Severity {
 /** Scans text for prompt-injection cues; pure and linear in the text length. */
 export function detectInjection(text: string, options?: { kind?: InjectionContext }): InjectionResult {
   const kind = options?.kind ?? 'result';
-  const allowed = (kind === 'argument' ? ALL_FAMILIES & ~DOCUMENT_FAMILIES : ALL_FAMILIES) | FOREIGN;
+  const allowed =
+    (kind === 'argument' ? ALL_FAMILIES & ~DOCUMENT_FAMILIES : ALL_FAMILIES) | FOREIGN | CJK_FOREIGN;
   let hits = scanAnchors(text, allowed);
-  if (sawCjk) hits = withCjkAnchors(text, hits, allowed & FOREIGN);
+  if (sawCjk) hits = withCjkAnchors(text, hits, allowed & CJK_FOREIGN);
   // No anchor (nearly every short text): nothing to check, and nothing to set up for it.
   if (hits.length === 0) return { score: 0, findings: [] };
   // A text with several task sentences of its own (a how-to list, a tutorial, an FAQ) is written in
@@ -175,7 +176,7 @@ export function scanAnchors(text: string, allowed: number): number[] {
     const v = table[c] as number;
     const cls = v >>> 16;
     if (cls === WORD) {
-      if (c >= 0x3040 && isCjk(c)) cjk = true;
+      if (!cjk && c >= 0x3040 && isCjk(c)) cjk = true;
       if (wlen === 0) wstart = i;
       h = (Math.imul(h, 31) + (v & 0xffff)) | 0;
       wlen++;
@@ -448,7 +449,7 @@ function checkWindow(
     // family is allowed for this kind of text); the others where an anchor woke their family.
     if (
       rule.foreign === true
-        ? (mask & FOREIGN) === 0 || (rule.family & allowed) === 0
+        ? (mask & (rule.cjk === true ? CJK_FOREIGN : FOREIGN)) === 0 || (rule.family & allowed) === 0
         : (rule.family & mask) === 0
     )
       continue;
