@@ -49,6 +49,10 @@ export interface CueRule {
 // pattern starts at a word start and has only bounded gaps, so each runs in linear time. The source
 // is folded like the text (look-alike Cyrillic letters in a Russian cue fold the same way).
 export function rx(src: string): RegExp {
+  // The source is folded to lower case like the text, so an upper-case escape (`\S`, `\W`, `\D`,
+  // `\B`) would silently become its opposite: refused at load (any test catches it).
+  if (/\\[SWDBPK]/.test(src))
+    throw new Error(`injection rule uses an upper-case escape: ${src.slice(0, 80)}`);
   let folded = '';
   for (let i = 0; i < src.length; i++) folded += String.fromCharCode(FOLD[src.charCodeAt(i)] ?? 0);
   // A leading literal lets the regex engine skip positions quickly; a pattern opening on an ASCII

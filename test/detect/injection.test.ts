@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectInjection } from '../../src/detect/injection.js';
+import { rx } from '../../src/detect/injection-rules.js';
 import { T_BLOCK, T_FLAG, inspectText } from '../../src/detect/index.js';
 
 /** Asserts a detection and that some finding's span is exactly its evidence and covers `cue`. */
@@ -338,6 +339,13 @@ describe('[inspect:injection] detectInjection: cues in other languages', () => {
     const t0 = performance.now();
     detectInjection(text, { kind: 'result' });
     expect(performance.now() - t0).toBeLessThan(3_000);
+  });
+});
+
+describe('injection rule sources', () => {
+  it('refuses an upper-case escape, which folding the source to lower case would invert', () => {
+    expect(() => rx('send[^\\n]{0,40}\\S+@')).toThrow(/upper-case escape/);
+    expect(rx('send [^\\s]+@').test('send a@')).toBe(true);
   });
 });
 
