@@ -12,14 +12,16 @@
  * installed programs (gettext catalogs, `/usr/share/locale/<language>/LC_MESSAGES/*.mo`, or the
  * directory `WARDEN_EVAL_LOCALE` names) — "Ignore", "You are now logged in", "Send all", "Forget
  * password" in some 190 locales — each catalog's messages joined in order and cut into pieces.
+ *
+ * Also the reader of Warden's own texts in eleven languages ({@link ownMultilingual}).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { foldOf } from './corpora.js';
 import { pieces } from './documents.js';
 import type { Sample, SourceSet } from './metrics.js';
-import { evalFold } from './results.js';
+import { DATA } from './definitions.js';
+import { inFold } from './results.js';
 
 /** The manual sections read (commands, file formats, administration). */
 const SECTIONS = ['man1', 'man5', 'man8'];
@@ -114,7 +116,6 @@ export function gettextSets(): SourceSet[] {
   } catch {
     return [];
   }
-  const fold = evalFold();
   const samples: Sample[] = [];
   let catalogs = 0;
   for (const loc of locales) {
@@ -137,7 +138,7 @@ export function gettextSets(): SourceSet[] {
       if (messages.length === 0) continue;
       catalogs++;
       for (const p of pieces(messages.join('\n\n')))
-        if (fold === 'all' || foldOf(p) === fold) samples.push({ text: p, malicious: false });
+        if (inFold(p)) samples.push({ text: p, malicious: false });
     }
   }
   if (samples.length === 0) return [];
@@ -165,12 +166,10 @@ export function manPageSets(): SourceSet[] {
   } catch {
     return [];
   }
-  const fold = evalFold();
-  const keep = (s: Sample): boolean => fold === 'all' || foldOf(s.text) === fold;
   const all: Sample[] = [];
   const perLanguage: SourceSet[] = [];
   for (const lang of langs) {
-    const samples = languageSamples(path.join(root, lang)).filter(keep);
+    const samples = languageSamples(path.join(root, lang)).filter((s) => inFold(s.text));
     if (samples.length === 0) continue;
     all.push(...samples);
     perLanguage.push({ name: `results/man pages: ${lang}`, samples });
@@ -184,4 +183,19 @@ export function manPageSets(): SourceSet[] {
     },
     ...perLanguage,
   ];
+}
+
+/** Warden's own texts in eleven languages (`eval/data/multilingual-prompts.json`; its `about` says how each set was written). */
+export function ownMultilingual(): Record<'tune' | 'heldout' | 'benign' | 'results', readonly string[]> {
+  const doc = JSON.parse(readFileSync(path.join(DATA, 'multilingual-prompts.json'), 'utf8')) as Record<
+    'tune' | 'heldout' | 'benign' | 'results',
+    { lang: string; text: string }[]
+  >;
+  const texts = (k: keyof typeof doc): string[] => doc[k].map((x) => x.text);
+  return {
+    tune: texts('tune'),
+    heldout: texts('heldout'),
+    benign: texts('benign'),
+    results: texts('results'),
+  };
 }

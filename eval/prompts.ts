@@ -11,9 +11,7 @@ import { parseCsv, readCorpus, yamlContents } from './corpora.js';
 import type { EvalSection, Sample, SourceSet } from './metrics.js';
 import { evalFold } from './results.js';
 import { foldOf } from './corpora.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DATA } from './definitions.js';
+import { ownMultilingual } from './manpages.js';
 
 /** MCPSecBench attack types whose prompt carries the attack. */
 const PROMPT_BORNE = new Set(['Malicious Prompt', 'Indirect Prompt Injection']);
@@ -80,25 +78,21 @@ export function promptSets(): SourceSet[] {
   push(sets, { name: 'prompts/jbb benign', fprTarget: 0.05 }, keep(yamlContents('jbb/benign.yaml'), false));
   // Warden's own prompts in eleven languages (eval/data/multilingual-prompts.json), whole (no folds):
   // the rules were written against `tune`; `heldout` and `benign` were written after them.
-  const ml = JSON.parse(readFileSync(join(DATA, 'multilingual-prompts.json'), 'utf8')) as Record<
-    'tune' | 'heldout' | 'benign',
-    { lang: string; text: string }[]
-  >;
-  const texts = (k: 'tune' | 'heldout' | 'benign'): string[] => ml[k].map((x) => x.text);
+  const ml = ownMultilingual();
   push(
     sets,
     { name: 'prompts/own multilingual (rules written on it)' },
-    texts('tune').map((text) => ({ text, malicious: true })),
+    ml.tune.map((text) => ({ text, malicious: true })),
   );
   push(
     sets,
     { name: 'prompts/own multilingual (held out)', recallTarget: 0.8 },
-    texts('heldout').map((text) => ({ text, malicious: true })),
+    ml.heldout.map((text) => ({ text, malicious: true })),
   );
   push(
     sets,
     { name: 'prompts/own multilingual benign (held out)', fprTarget: 0.05 },
-    texts('benign').map((text) => ({ text, malicious: false })),
+    ml.benign.map((text) => ({ text, malicious: false })),
   );
   push(sets, { name: 'prompts/jbb harmful (not injection)' }, keep(yamlContents('jbb/attacks.yaml'), true));
   return sets;

@@ -10,11 +10,8 @@
 import { detectInjection } from '../src/detect/injection.js';
 import { T_FLAG } from '../src/detect/index.js';
 import { foldOf, readCorpus, yamlContents } from './corpora.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DATA } from './definitions.js';
 import { documentSets } from './documents.js';
-import { gettextSets, manPageSets } from './manpages.js';
+import { gettextSets, manPageSets, ownMultilingual } from './manpages.js';
 import type { EvalSection, Sample, SourceSet } from './metrics.js';
 
 /** Fold reported (`WARDEN_EVAL_FOLD=train|test|all`, default `test`). */
@@ -23,7 +20,8 @@ export function evalFold(): 'train' | 'test' | 'all' {
   return f === 'train' || f === 'all' ? f : 'test';
 }
 
-function inFold(text: string): boolean {
+/** Whether `text` is in the reported fold. */
+export function inFold(text: string): boolean {
   const f = evalFold();
   return f === 'all' || foldOf(text) === f;
 }
@@ -117,12 +115,9 @@ export function resultSets(): SourceSet[] {
   // Real documents, all benign, reported whole (not split into folds): see eval/documents.ts.
   sets.push(...documentSets());
   // Warden's own injected results in eleven languages (response tampering; the rule was written on them).
-  const ml = JSON.parse(readFileSync(join(DATA, 'multilingual-prompts.json'), 'utf8')) as {
-    results: { text: string }[];
-  };
   sets.push({
     name: 'results/own multilingual response tampering (rules written on it)',
-    samples: ml.results.map((r) => ({ text: r.text, malicious: true })),
+    samples: ownMultilingual().results.map((text) => ({ text, malicious: true })),
   });
   // Translated manual pages, benign, in two dozen languages: see eval/manpages.ts.
   sets.push(...manPageSets());
