@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.warden/**', 'results/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'asm/**', '.warden/**', 'results/**', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -13,6 +13,7 @@
  * a ZIP code in a table or a street named in prose is not reported. Only the window of at most
  * {@link LOOK_BACK} characters before a postcode is examined, with bounded patterns: linear time.
  */
+import { execListed, prescan } from './prescan.js';
 import type { Finding } from './types.js';
 
 /** USPS state, district and territory codes. */
@@ -57,6 +58,8 @@ const DE_STREET =
  * mixed text); the other half of each postcode is checked at the few matches.
  */
 const POSTCODE = / \d(?:[A-Z]{2}(?![A-Za-z0-9])|\d{3,4}(?: [A-ZÄÖÜ][a-zäöüß]|(?:-\d{4})?(?![\d-])))/g;
+/** {@link POSTCODE} tried at one offset. */
+const POSTCODE_AT = new RegExp(POSTCODE.source, 'y');
 /** The outward half of a UK postcode, right before the space. */
 const UK_OUTWARD = /(?<![A-Za-z0-9])[A-Z]{1,2}\d[A-Z\d]?$/;
 /** A US state code right before the ZIP's space (a comma allowed). */
@@ -79,9 +82,15 @@ function push(out: Finding[], start: number, end: number, country: string): void
 export function detectAddresses(text: string): Finding[] {
   const out: Finding[] = [];
   let lastEnd = 0;
-  const re = POSTCODE;
+  // With the single pass (prescan.ts), the pattern is tried only where it listed a space before a
+  // postcode's digits; otherwise it scans the text.
+  const listed = prescan(text)?.post ?? null;
+  const at = { k: 0 };
+  const re = listed === null ? POSTCODE : POSTCODE_AT;
   re.lastIndex = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+  for (;;) {
+    const m = listed === null ? re.exec(text) : execListed(text, re, listed, at);
+    if (m === null) break;
     const space = m.index;
     const code = m[0];
     const from = Math.max(lastEnd, space - LOOK_BACK);

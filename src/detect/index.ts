@@ -14,6 +14,7 @@
 import { detectInjection } from './injection.js';
 import { detectCommandArgs } from './command.js';
 import { detectPii } from './pii.js';
+import { prescan } from './prescan.js';
 import { detectSecrets } from './secrets.js';
 import { detectControls } from './unicode.js';
 import type { InjectionContext } from './injection.js';
@@ -49,6 +50,7 @@ export const T_BLOCK = 0.85;
 /** Runs every local text detector over `text` (kind defaults to `result`) and decides the verdict. */
 export function inspectText(text: string, options?: { kind?: TextKind }): TextVerdict {
   const kind = options?.kind ?? 'result';
+  prescan(text); // the single pass every detector below reads (prescan.ts)
   const inj = detectInjection(text, { kind });
   const controls = detectControls(text); // invisible characters and ANSI escapes in one scan
   const others: Finding[] = [

@@ -303,13 +303,17 @@ function put(t: AnchorTable, key: number, value: number): void {
 /**
  * One byte per 16-bit hash fold (a cheap pre-check, one memory read per word): bit
  * {@link WORD_BIT} when some single-word anchor folds there, bit {@link PAIR_BIT} when the first
- * word of some pair anchor does.
+ * word of some pair anchor does, bit {@link PAIR_KEY_BIT} when some pair anchor's {@link pairKey}
+ * does (common first words such as "you" and "all" start pairs; the key's bit spares the table
+ * look-up for nearly every pair they form).
  */
 export const FILTER = new Uint8Array(65536);
 export const WORD_BIT = 1;
 export const PAIR_BIT = 2;
+export const PAIR_KEY_BIT = 4;
 
-function fold16(h: number): number {
+/** The filter index of a word hash or pair key. */
+export function fold16(h: number): number {
   return (h ^ (h >>> 16)) & 0xffff;
 }
 
@@ -329,8 +333,10 @@ function addItem(fam: number, item: string): void {
     put(WORDS, h0, value);
     FILTER[fold16(h0)]! |= WORD_BIT;
   } else {
-    put(PAIRS, pairKey(h0, hashWord(words[1]!)), value);
+    const key = pairKey(h0, hashWord(words[1]!));
+    put(PAIRS, key, value);
     FILTER[fold16(h0)]! |= PAIR_BIT;
+    FILTER[fold16(key)]! |= PAIR_KEY_BIT;
   }
 }
 

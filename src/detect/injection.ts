@@ -14,6 +14,7 @@ import {
   FILTER,
   PAIRS,
   PAIR_BIT,
+  PAIR_KEY_BIT,
   ROLE_LABEL,
   START_SHIFT,
   TAG_WORD,
@@ -22,6 +23,8 @@ import {
   lookup,
   pairKey,
 } from './injection-anchors.js';
+import { MAX_HITS, SPACED_SPAN, prescan, prescanFor } from './prescan.js';
+import type { Prescan } from './prescan.js';
 import type { Finding, Severity } from './types.js';
 
 /** What the text is: a tool argument or prompt a client sends, a tool/resource result, or a definition's description. */
@@ -49,8 +52,10 @@ export function detectInjection(text: string, options?: { kind?: InjectionContex
   const kind = options?.kind ?? 'result';
   const allowed =
     (kind === 'argument' ? ALL_FAMILIES & ~DOCUMENT_FAMILIES : ALL_FAMILIES) | FOREIGN | CJK_FOREIGN;
-  let hits = scanAnchors(text, allowed);
-  if (sawCjk) hits = withCjkAnchors(text, hits, allowed & CJK_FOREIGN);
+  // The single pass (prescan.ts) records the anchors; without WebAssembly, the same scan in JavaScript.
+  const pre = prescan(text);
+  let hits: ArrayLike<number> = pre === undefined ? scanAnchors(text, allowed) : anchorsFor(pre, allowed);
+  if (pre === undefined ? sawCjk : pre.cjk) hits = withCjkAnchors(text, hits, allowed & CJK_FOREIGN);
   // No anchor (nearly every short text): nothing to check, and nothing to set up for it.
   if (hits.length === 0) return { score: 0, findings: [] };
   // A text with several task sentences of its own (a how-to list, a tutorial, an FAQ) is written in
@@ -91,10 +96,9 @@ export function detectInjection(text: string, options?: { kind?: InjectionContex
   return { score: Math.round((1 - rest) * 1000) / 1000, findings };
 }
 
-// A run of spaced-out letters is checked from its start only this far (a cue fits; a megabyte of
-// "a b a b" does not become one window).
-const SPACED_SPAN = 600;
-const MAX_HITS = 3 * 4096; // anchors kept (start, end, families); beyond that the text is cue-saturated
+// SPACED_SPAN (prescan.ts): a run of spaced-out letters is checked from its start only this far (a
+// cue fits; a megabyte of "a b a b" does not become one window). MAX_HITS: anchors kept (start, end,
+// families); beyond that the text is cue-saturated.
 
 /** Code units kept in one buffer between calls (2 MiB); a longer text gets its own. */
 const SCRATCH_KEEP = 1 << 20;
@@ -212,9 +216,12 @@ export function scanAnchors(text: string, allowed: number): number[] {
         if (fam !== 0 && hits.length < MAX_HITS) hits.push(wstart, i, fam);
       }
       if (prevStart >= 0 && prevPair) {
-        const pv = lookup(PAIRS, pairKey(prevH, h));
-        const pf = (pv & allowed) | (prevAtSentence ? (pv >>> START_SHIFT) & allowed : 0);
-        if (pf !== 0 && hits.length < MAX_HITS) hits.push(prevStart, i, pf);
+        const key = pairKey(prevH, h);
+        if (((filter[(key ^ (key >>> 16)) & 0xffff] as number) & PAIR_KEY_BIT) !== 0) {
+          const pv = lookup(PAIRS, key);
+          const pf = (pv & allowed) | (prevAtSentence ? (pv >>> START_SHIFT) & allowed : 0);
+          if (pf !== 0 && hits.length < MAX_HITS) hits.push(prevStart, i, pf);
+        }
       }
       lastValue = wv;
       lastWasLineOpener = lineStart;
@@ -250,6 +257,25 @@ export function scanAnchors(text: string, allowed: number): number[] {
   return hits;
 }
 
+/**
+ * The anchors of `allowed` families from a pass that recorded them for `pre.allowed` (a superset):
+ * each hit's families masked, hits left without any dropped, which is what {@link scanAnchors} with
+ * `allowed` records. When the pass filled its list, the families it dropped beyond the cap might
+ * have been others, so the text is scanned again for exactly these.
+ */
+function anchorsFor(pre: Prescan, allowed: number): ArrayLike<number> {
+  if (pre.allowed === allowed) return pre.hits;
+  if ((pre.allowed & allowed) !== allowed || pre.hits.length >= MAX_HITS)
+    return prescanFor(pre.text, allowed)?.hits ?? scanAnchors(pre.text, allowed);
+  const hits: number[] = [];
+  const all = pre.hits;
+  for (let k = 0; k < all.length; k += 3) {
+    const m = (all[k + 2] as number) & allowed;
+    if (m !== 0) hits.push(all[k] as number, all[k + 1] as number, m);
+  }
+  return hits;
+}
+
 /** Whether the last {@link scanAnchors} saw kana, CJK ideographs or Hangul (words there are not space-separated). */
 let sawCjk = false;
 
@@ -257,7 +283,7 @@ let sawCjk = false;
  * The anchor hits with those of {@link CJK_ANCHORS} merged in by start (the window merging expects
  * nearly sorted starts). Called only for a text with CJK or Hangul characters.
  */
-function withCjkAnchors(text: string, hits: number[], families: number): number[] {
+function withCjkAnchors(text: string, hits: ArrayLike<number>, families: number): ArrayLike<number> {
   if (families === 0) return hits;
   const extra: number[] = [];
   const re = CJK_ANCHORS;

@@ -12,6 +12,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { detectAddresses } from './address.js';
 import { maskTail, maskValue } from './mask.js';
+import { prescan } from './prescan.js';
 import type { Finding, Severity } from './types.js';
 
 /** A data classification label, least to most sensitive. */
@@ -263,6 +264,65 @@ const NUM_SHAPE = /\+?\(?\d(?:[ .\/()-]{0,2}\d){6,22}/g;
 const IBAN_SHAPE = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,34}/g;
 const IP6_SHAPE = /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:/g;
 const SHAPES: readonly (RegExp | undefined)[] = [IP4_SHAPE, NUM_SHAPE, undefined, IBAN_SHAPE, IP6_SHAPE];
+/** The same shapes, anchored where they are tried (`y`): used at the places the single pass lists. */
+const STICKY: readonly (RegExp | undefined)[] = SHAPES.map((re) =>
+  re === undefined ? undefined : new RegExp(re.source, 'y'),
+);
+
+/**
+ * The first match of `re` at or after `cursor` inside the (start, end) runs of `runs`, from run
+ * `next[j]` on (a match of these shapes lies inside one run of their characters); its offset, or -1.
+ */
+function inRuns(
+  text: string,
+  re: RegExp,
+  runs: Int32Array,
+  next: number[],
+  j: number,
+  cursor: number,
+  found: string[],
+): number {
+  for (let k = next[j]!; k < runs.length; k += 2) {
+    const end = runs[k + 1]!;
+    if (end <= cursor) continue;
+    for (let p = Math.max(runs[k]!, cursor); p < end; p++) {
+      re.lastIndex = p;
+      const m = re.exec(text);
+      if (m !== null) {
+        next[j] = k;
+        found[j] = m[0];
+        return p;
+      }
+    }
+  }
+  next[j] = runs.length;
+  return -1;
+}
+
+/** The first match of `re` starting at one of the (ascending) offsets `starts` at or after `cursor`; -1 when none. */
+function atStarts(
+  text: string,
+  re: RegExp,
+  starts: Int32Array,
+  next: number[],
+  j: number,
+  cursor: number,
+  found: string[],
+): number {
+  for (let k = next[j]!; k < starts.length; k++) {
+    const p = starts[k]!;
+    if (p < cursor) continue;
+    re.lastIndex = p;
+    const m = re.exec(text);
+    if (m !== null) {
+      next[j] = k;
+      found[j] = m[0];
+      return p;
+    }
+  }
+  next[j] = starts.length;
+  return -1;
+}
 const IP4 = 0;
 const NUM = 1;
 const AT = 2;
@@ -475,6 +535,13 @@ export function detectPii(text: string): Finding[] {
   // (past what it consumed, or back to resume inside a rejected shape); a shape whose next match
   // lies before the cursor looks again from the cursor. Same candidates, same order, as one
   // alternation of the five, since no shape looks behind its start.
+  //
+  // With the single pass (prescan.ts), a shape looks only where its list says a match can start: in
+  // the runs of its characters that hold enough digits (dotted quads, numbers) or at the exact
+  // places its first characters stand (IBAN, IPv6); `next[k]` is how far down its list it has got.
+  const pre = prescan(text);
+  const lists = pre === undefined ? undefined : [pre.ip4, pre.num, null, pre.iban, pre.ip6];
+  const next = [0, 0, 0, 0, 0];
   const at = [-2, -2, -2, -2, -2];
   const found = ['', '', '', '', ''];
   let cursor = 0;
@@ -485,9 +552,15 @@ export function detectPii(text: string): Finding[] {
       let p = at[j]!;
       if (p !== -1 && p < cursor) {
         const re = SHAPES[j];
+        const list = lists?.[j];
         if (re === undefined) {
           p = text.indexOf('@', cursor);
           found[j] = '@';
+        } else if (list !== null && list !== undefined) {
+          p =
+            j === IP4 || j === NUM
+              ? inRuns(text, STICKY[j]!, list, next, j, cursor, found)
+              : atStarts(text, STICKY[j]!, list, next, j, cursor, found);
         } else {
           re.lastIndex = cursor;
           const m = re.exec(text);

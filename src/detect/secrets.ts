@@ -30,6 +30,7 @@ import type {
   SecretLintSourceCode,
 } from '@secretlint/types';
 import { maskValue } from './mask.js';
+import { KEY_REACH, execListed, prescan } from './prescan.js';
 import type { Finding, Severity } from './types.js';
 
 /** Preset rules deliberately not run on the fast path, with the reason (tested and documented). */
@@ -161,6 +162,9 @@ const P = '@secretlint/secretlint-rule-';
 const TOKENS =
   /(-----BEGIN)|(gh[pousr]_|github_pat_|pm_|hp(?:pa|ca|at|ss)_|_api_|ps_ey|xox[bpaor]-|xapp-|k-|SG\.|A(?:3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA))|(:\/\/[^\s/:]{1,256}:[^\s/@]{1,256}@)|([kK][sS]\.[sS][lL][aA][cC][kK]\.[cC][oO][mM]\/)|(yJ)/g;
 
+/** {@link TOKENS} tried at one offset. */
+const TOKENS_AT = new RegExp(TOKENS.source, 'y');
+
 /** The letters a shortened token anchor needs before it (by its first two characters). */
 const LEAD: Readonly<Record<string, string>> = { pm: 'n', hp: 's', _a: 'lin', ps: 'o', 'k-': 's' };
 
@@ -180,10 +184,12 @@ const KEY_NAMES =
  * prose, and absent from long random runs) and looks back only there.
  */
 const KEY_SEPARATOR = new RegExp(`[:=](?<=(?:${KEY_NAMES})[\\w.-]{0,32}["']?\\s{0,4}[:=])`, 'gi');
+/** {@link KEY_SEPARATOR} tried at one offset. */
+const KEY_SEPARATOR_AT = new RegExp(KEY_SEPARATOR.source, 'iy');
 /** The key before a separator: the leftmost key name whose tail reaches it. */
 const KEY_BEFORE = new RegExp(`(${KEY_NAMES})[\\w.-]{0,32}["']?\\s{0,4}$`, 'i');
-/** How far before a separator its key may start (key name, 32 characters of tail, quote, spaces). */
-const KEY_REACH = 64;
+// KEY_REACH (prescan.ts, 64): how far before a separator its key may start (key name, 32
+// characters of tail, quote, spaces).
 
 /** Which preset rules a token anchor (by its first characters, lower-cased) needs. */
 function rulesForToken(anchor: string): readonly string[] {
@@ -408,8 +414,15 @@ function byStart(a: Finding, b: Finding): number {
 export function detectSecrets(text: string): Finding[] {
   const requests: [pos: number, rules: readonly string[], npmrc: boolean][] = [];
   const own: Finding[] = [];
-  TOKENS.lastIndex = 0;
-  for (let m = TOKENS.exec(text); m !== null; m = TOKENS.exec(text)) {
+  // With the single pass (prescan.ts), the anchors are tried only where it listed a possible start.
+  const pre = prescan(text);
+  const starts = pre?.token ?? null;
+  const at = { k: 0 };
+  const tokens = starts === null ? TOKENS : TOKENS_AT;
+  tokens.lastIndex = 0;
+  for (;;) {
+    const m = starts === null ? tokens.exec(text) : execListed(text, tokens, starts, at);
+    if (m === null) break;
     // Numbered groups 1–5: pem, tok, url, hook, jwt (named groups cost an object per match).
     let pos = m.index;
     const tok = m[2];
@@ -436,14 +449,28 @@ export function detectSecrets(text: string): Finding[] {
           end: JWT.lastIndex,
           evidence: maskValue(text.slice(pos, JWT.lastIndex), 3),
         });
-        TOKENS.lastIndex = JWT.lastIndex;
+        tokens.lastIndex = JWT.lastIndex;
       }
     }
   }
   let skipUntil = 0;
+  // The separators: with the single pass (prescan.ts), only those it lists (a key name's first
+  // letters stand close enough before them, with nothing between that the key's tail cannot hold).
+  const listed = pre?.sep ?? null;
+  let li = 0;
   KEY_SEPARATOR.lastIndex = 0;
-  for (let m = KEY_SEPARATOR.exec(text); m !== null; m = KEY_SEPARATOR.exec(text)) {
-    const sep = m.index;
+  for (;;) {
+    let sep: number;
+    if (listed === null) {
+      const m = KEY_SEPARATOR.exec(text);
+      if (m === null) break;
+      sep = m.index;
+    } else {
+      if (li >= listed.length) break;
+      sep = listed[li++]!;
+      KEY_SEPARATOR_AT.lastIndex = sep;
+      if (!KEY_SEPARATOR_AT.test(text)) continue;
+    }
     if (sep < skipUntil) continue;
     const from = Math.max(0, sep - KEY_REACH);
     const k = KEY_BEFORE.exec(text.slice(from, sep));

@@ -9,6 +9,7 @@
  * Indic and Persian shaping); a single variation selector 15/16 after a non-ASCII character
  * (text/emoji presentation); a byte-order mark at offset 0 is removed but not reported.
  */
+import { keptPrescan } from './prescan.js';
 import type { Finding, Severity } from './types.js';
 
 /** Most findings one call reports (sanitizeText still removes everything). */
@@ -273,10 +274,27 @@ function scan(
   invisible: Collector | undefined,
   removals: number[] | undefined,
 ): void {
+  // The runs come from the single pass when it has just read this text for the other detectors
+  // (prescan.ts; this scan never starts one: alone, its one expression is cheaper).
+  const runs = keptPrescan(text)?.ctrl ?? null;
+  let r = 0;
   NON_ASCII_RUNS.lastIndex = 0;
-  for (let m = NON_ASCII_RUNS.exec(text); m !== null; m = NON_ASCII_RUNS.exec(text)) {
-    let i = m.index;
-    const runEnd = i + m[0].length;
+  for (;;) {
+    let i: number;
+    let runEnd: number;
+    if (runs === null) {
+      const m = NON_ASCII_RUNS.exec(text);
+      if (m === null) break;
+      i = m.index;
+      runEnd = i + m[0].length;
+    } else {
+      // A run the last escape sequence reached into resumes where that sequence ended.
+      while (r < runs.length && runs[r + 1]! <= NON_ASCII_RUNS.lastIndex) r += 2;
+      if (r >= runs.length) break;
+      i = Math.max(runs[r]!, NON_ASCII_RUNS.lastIndex);
+      runEnd = runs[r + 1]!;
+      r += 2;
+    }
     while (i < runEnd) {
       const c = text.charCodeAt(i);
       if (!suspect(text, i, c)) {

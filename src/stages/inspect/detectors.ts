@@ -7,6 +7,7 @@ import { detectInjection } from '../../detect/injection.js';
 import { classify, detectPii } from '../../detect/pii.js';
 import type { Classification } from '../../detect/pii.js';
 import { redactText } from '../../detect/redact.js';
+import { prescan } from '../../detect/prescan.js';
 import { detectSecrets } from '../../detect/secrets.js';
 import type { Finding } from '../../detect/types.js';
 import {
@@ -28,6 +29,8 @@ export interface LocalDetectors {
   ansi(text: string): Finding[];
   /** `invisible` and `ansi` of one text in one scan (optional: without it both are called). */
   controls?(text: string): { invisible: Finding[]; ansi: Finding[] };
+  /** Called first with each text all the detectors will read (optional): the single pass over it. */
+  prepare?(text: string): void;
   /** The text without ANSI escapes and invisible/bidi characters. */
   sanitize(text: string): string;
   command(value: string): Finding[];
@@ -45,6 +48,7 @@ export const LOCAL_DETECTORS: LocalDetectors = {
   invisible: detectInvisible,
   ansi: detectAnsi,
   controls: detectControls,
+  prepare: (text) => void prescan(text),
   sanitize: sanitizeText,
   command: detectCommandArgs,
   redact: redactText,

@@ -81,6 +81,7 @@ export function scanText(input: string, det: LocalDetectors, o: ScanOptions): Sc
   };
 
   let text = input;
+  det.prepare?.(text);
   const { invisible, ansi } =
     det.controls !== undefined
       ? det.controls(text)
