@@ -14,6 +14,7 @@ export const WORDS_AT: i32 = 327680; // keys i32[2048], used u8[2048], values u3
 export const PAIRS_AT: i32 = 346112; // the same for word pairs
 export const TRIGRAM_AT: i32 = 364544; // u8[32768]: 1 where three letters open a secret key name
 export const COUNTS_AT: i32 = 397312; // i32[16]: list lengths and flags after a scan
+const ACT_AT: i32 = 397376; // u8[128]: what each ASCII character does besides folding (A_* bits)
 export const TEXT_AT: i32 = 401408; // u16[n + 1]: the text and a space, then the lists
 
 const TABLE_MASK: i32 = 2047;
@@ -47,6 +48,21 @@ export const L_CTRL: i32 = 8; // runs of code units outside tab, line feed and p
 export const LISTS: i32 = 9;
 export const FLAGS: i32 = 15; // COUNTS slot: bit 0 CJK seen, bit 1 + list: that list overflowed
 
+// Bits of the ASCII action table.
+const A_NUM: i32 = 1; // goes on a run of number characters: space . / ( ) - +
+const A_NUM_OPEN: i32 = 2; // opens one: + (
+const A_TOKEN: i32 = 4; // a secret-token anchor can sit around it: _ - . /
+const A_SEP: i32 = 8; // a key separator: : =
+const A_TAIL: i32 = 16; // punctuation a key's tail may hold before its separator: _ . - " '
+const A_CTRL: i32 = 32; // outside tab, line feed and printable ASCII (every code unit from 0x80 too)
+const A_SENTENCE: i32 = 64; // ends a sentence: . ! ?
+
+// (No string literals here: the module's static data would sit at the start of memory, where the
+// tables go.)
+@inline function setAct(c: i32, bit: i32): void {
+  store<u8>(ACT_AT + c, <i32>load<u8>(ACT_AT + c) | bit);
+}
+
 let famTag: i32 = 0;
 let famExfil: i32 = 0;
 let famRole: i32 = 0;
@@ -62,6 +78,24 @@ export function configure(tag: i32, exfil: i32, role: i32, span: i32, maxHits: i
   spacedSpan = span;
   hitsCap = maxHits;
   keyReach = reach;
+  memory.fill(ACT_AT, 0, 128);
+  // space . / ( ) - +  go on a number run; + ( open one
+  setAct(32, A_NUM);
+  setAct(46, A_NUM | A_TOKEN | A_TAIL | A_SENTENCE);
+  setAct(47, A_NUM | A_TOKEN);
+  setAct(40, A_NUM | A_NUM_OPEN);
+  setAct(41, A_NUM);
+  setAct(45, A_NUM | A_TOKEN | A_TAIL);
+  setAct(43, A_NUM | A_NUM_OPEN);
+  setAct(95, A_TOKEN | A_TAIL); // _
+  setAct(58, A_SEP); // :
+  setAct(61, A_SEP); // =
+  setAct(34, A_TAIL); // "
+  setAct(39, A_TAIL); // '
+  setAct(33, A_SENTENCE); // !
+  setAct(63, A_SENTENCE); // ?
+  for (let c: i32 = 0; c < 128; c++)
+    if (c == 0x7f || (c < 0x20 && c != 9 && c != 10)) store<u8>(ACT_AT + c, <i32>load<u8>(ACT_AT + c) | A_CTRL);
 }
 
 // List bases and capacities (set per scan).
@@ -284,7 +318,8 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
     }
     const v = load<i32>(CLASS_FOLD_AT + (c << 2));
     const cls = v >>> 16;
-    if (c >= 0x7f || (c < 0x20 && c != 9 && c != 10)) {
+    const act: i32 = c < 128 ? <i32>load<u8>(ACT_AT + c) : A_CTRL;
+    if ((act & A_CTRL) != 0) {
       if (ctrlStart < 0) ctrlStart = i;
     } else if (ctrlStart >= 0) {
       n8 = pair(L_CTRL, n8, ctrlStart, i);
@@ -292,20 +327,34 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
     }
     if (cls == WORD) {
       if (<u32>(c - 48) < 10) {
+        // A run of ASCII digits, read by a tight loop like letters; the checks that look at what
+        // stands before a run (a space: postcodes; two capitals: IBANs) run at its first digit.
         if (numStart < 0) {
           numStart = i;
           numDigits = 0;
         }
-        numDigits++;
         if (ipStart < 0) {
           ipStart = i;
           ipDigits = 0;
           ipDots = 0;
         }
-        ipDigits++;
         if (spaceAt == i - 1) postcodeAt(i, n);
         if (i >= 2 && i + 1 < n && isUpper(code(i - 1)) && isUpper(code(i - 2)) && <u32>(code(i + 1) - 48) < 10)
           n3 = one(L_IBAN, n3, i - 2);
+        if (wlen == 0) wstart = i;
+        const first = i;
+        while (true) {
+          h = h * 31 + c;
+          c = code(++i);
+          if (<u32>(c - 48) >= 10) break;
+        }
+        const run = i - first;
+        numDigits += run;
+        ipDigits += run;
+        wlen += run;
+        // The code unit after the run is read again by the next turn of the loop.
+        i--;
+        continue;
       } else {
         if (!cjk && c >= 0x3040 && isCjk(c)) cjk = true;
         if (c >= 128) keyAt = -0x40000000;
@@ -331,19 +380,21 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       ipStart = -1;
     }
     if (c == 32) spaceAt = i;
-    else if (c == 95 || c == 45 || c == 46 || c == 47) tokenAt(c, i, n);
-    if (numStart >= 0 && !(c == 32 || c == 46 || c == 47 || c == 40 || c == 41 || c == 45 || c == 43)) {
-      closeNum(numStart, numDigits, i);
-      numStart = -1;
-    } else if (numStart < 0 && (c == 43 || c == 40) && i < n) {
+    else if ((act & A_TOKEN) != 0) tokenAt(c, i, n);
+    if ((act & A_NUM) == 0) {
+      if (numStart >= 0) {
+        closeNum(numStart, numDigits, i);
+        numStart = -1;
+      }
+    } else if (numStart < 0 && (act & A_NUM_OPEN) != 0) {
       numStart = i;
       numDigits = 0;
     }
-    if (c == 58 || c == 61) {
+    if ((act & A_SEP) != 0) {
       if (i - keyAt <= keyReach) n5 = one(L_SEP, n5, i);
       keyAt = -0x40000000;
-    } else if (cls == PUNCT && !(c == 95 || c == 46 || c == 45 || c == 34 || c == 39)) keyAt = -0x40000000;
-    if (c == 58 && i < n) {
+    } else if (cls == PUNCT && (act & A_TAIL) == 0) keyAt = -0x40000000;
+    if (c == 58) {
       const gap = i - lastColon - 1;
       if (gap == 0) n4 = one(L_IP6, n4, lastColon);
       let linked = gap >= 1 && gap <= 4;
@@ -403,7 +454,7 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       wlen = 0;
     }
     if (cls == PUNCT) {
-      if (c == 46 || c == 33 || c == 63) sentenceStart = true;
+      if ((act & A_SENTENCE) != 0) sentenceStart = true;
       else if (c == 58 && lastWasLineOpener && (lastValue & ROLE_LABEL) != 0)
         hit(prevStart < 0 ? i : prevStart, i + 1, famRole & allowed);
       if (c == 60 || c == 33) {
