@@ -305,16 +305,17 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       }
       if (wlen == 0) wstart = i;
       tri = 0;
+      const first = i;
       while (true) {
-        h = h * 31 + lower + 97;
-        wlen++;
-        tri = ((tri << 5) | (lower + 1)) & 0x7fff;
+        h = h * 31 + (c | 32);
+        // The last three letters, five bits each (a = 1 … z = 26 in either case).
+        tri = ((tri << 5) | (c & 31)) & 0x7fff;
         if (load<u8>(TRIGRAM_AT + tri) != 0) keyAt = i - 2;
         if (c < 91) capitalAt(c, i);
         c = code(++i);
-        lower = (c | 32) - 97;
-        if (<u32>lower >= 26) break;
+        if (<u32>((c | 32) - 97) >= 26) break;
       }
+      wlen += i - first;
     }
     const v = load<i32>(CLASS_FOLD_AT + (c << 2));
     const cls = v >>> 16;
