@@ -12,7 +12,7 @@ export const CLASS_FOLD_AT: i32 = 0; // i32[65536]: (class << 16) | folded code 
 export const FILTER_AT: i32 = 262144; // u8[65536]: anchor filter bits per 16-bit word-hash fold
 export const WORDS_AT: i32 = 327680; // keys i32[2048], used u8[2048], values u32[2048]
 export const PAIRS_AT: i32 = 346112; // the same for word pairs
-export const TRIGRAM_AT: i32 = 364544; // u8[32768]: 1 where three letters open a secret key name
+export const TRIGRAM_AT: i32 = 364544; // u8[32768]: 1 at the hash of four letters that open a secret key name
 export const COUNTS_AT: i32 = 397312; // i32[16]: list lengths and flags after a scan
 const ACT_AT: i32 = 397376; // u8[128]: what each ASCII character does besides folding (A_* bits)
 export const TEXT_AT: i32 = 401408; // u16[n + 1]: the text and a space, then the lists
@@ -62,6 +62,10 @@ const A_SENTENCE: i32 = 64; // ends a sentence: . ! ?
 @inline function setAct(c: i32, bit: i32): void {
   store<u8>(ACT_AT + c, <i32>load<u8>(ACT_AT + c) | bit);
 }
+
+// `pwd` and `api` as three five-bit letters.
+const PWD: i32 = (16 << 10) | (23 << 5) | 4;
+const API: i32 = (1 << 10) | (16 << 5) | 9;
 
 let famTag: i32 = 0;
 let famExfil: i32 = 0;
@@ -308,14 +312,16 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       const first = i;
       while (true) {
         h = h * 31 + (c | 32);
-        // The last three letters, five bits each (a = 1 … z = 26 in either case).
-        tri = ((tri << 5) | (c & 31)) & 0x7fff;
-        if (load<u8>(TRIGRAM_AT + tri) != 0) keyAt = i - 2;
+        // The last four letters, five bits each (a = 1 … z = 26 in either case), hashed to 15 bits.
+        tri = ((tri << 5) | (c & 31)) & 0xfffff;
+        if (load<u8>(TRIGRAM_AT + ((tri ^ (tri >>> 15)) & 0x7fff)) != 0) keyAt = i - 3;
         if (c < 91) capitalAt(c, i);
         c = code(++i);
         if (<u32>((c | 32) - 97) >= 26) break;
       }
       wlen += i - first;
+      // The two three-letter key names (`pwd`, `api`) at the end of a run of letters.
+      if ((tri & 0x7fff) == PWD || (tri & 0x7fff) == API) keyAt = i - 3;
     }
     const v = load<i32>(CLASS_FOLD_AT + (c << 2));
     const cls = v >>> 16;

@@ -71,22 +71,13 @@ const PAGE = 65536;
 /** Lists besides the anchors (asm/prescan.ts `LISTS` - 1). */
 const LISTS = 8;
 
-/** Key names of secrets.ts, by their first three letters (the trigram table's entries). */
-const KEY_TRIGRAMS = [
-  '_authtoken',
-  'secret',
-  'access',
-  'account',
-  'pass',
-  'pwd',
-  'token',
-  'api',
-  'authorization',
-  'auth',
-  'credential',
-  'bearer',
-  'private',
-];
+/**
+ * Key names of secrets.ts by their first four letters (the table the pass looks up after every
+ * letter); `pwd` and `api` also followed by any letter (at the end of a run of letters the pass
+ * checks those two itself).
+ */
+const KEY_PREFIXES = ['secr', 'acce', 'acco', 'pass', 'toke', 'auth', 'cred', 'bear', 'priv'];
+for (const three of ['pwd', 'api']) for (let c = 97; c <= 122; c++) KEY_PREFIXES.push(three + String.fromCharCode(c));
 
 interface Instance {
   readonly memory: WebAssembly.Memory;
@@ -134,13 +125,12 @@ function instantiate(): Instance {
   new Uint8Array(memory.buffer, layout.FILTER_AT, 65536).set(FILTER);
   copyTable(memory, layout.WORDS_AT ?? 0, WORDS);
   copyTable(memory, layout.PAIRS_AT ?? 0, PAIRS);
-  const tri = new Uint8Array(memory.buffer, layout.TRIGRAM_AT, 32768);
-  for (const k of KEY_TRIGRAMS) {
-    // Letters as the loop folds them (a = 1 … z = 26, five bits each); `_authtoken` opens at `aut`.
-    const w = k.startsWith('_') ? k.slice(1) : k;
-    let t = 0;
-    for (let i = 0; i < 3; i++) t = ((t << 5) | (w.charCodeAt(i) - 96)) & 0x7fff;
-    tri[t] = 1;
+  const table = new Uint8Array(memory.buffer, layout.TRIGRAM_AT, 32768);
+  for (const k of KEY_PREFIXES) {
+    // Letters as the loop folds them (a = 1 … z = 26, five bits each), hashed as the loop does.
+    let q = 0;
+    for (let i = 0; i < 4; i++) q = (q << 5) | (k.charCodeAt(i) & 31);
+    table[(q ^ (q >>> 15)) & 0x7fff] = 1;
   }
   if (global(exports, 'LISTS') - 1 !== LISTS) throw new Error('prescan module has another list layout');
   const configure = exports.configure as (...a: number[]) => void;

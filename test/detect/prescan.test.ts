@@ -136,6 +136,18 @@ describe('single pass: the same findings as whole-text scans', () => {
       'password',
       'secret',
       'api_key',
+      'apikey',
+      'x-api-key',
+      'PWD',
+      'Authorization',
+      'Bearer ',
+      'credential',
+      'private_key',
+      'accountId',
+      '_authToken',
+      'passphrase',
+      'created',
+      'price',
       '::',
       'DE89',
       'GB',
@@ -230,6 +242,15 @@ describe('single pass: one pass per text', () => {
 describe('single pass: the module', () => {
   it('the committed module is what the pinned compiler makes of asm/prescan.ts (`npm run wasm`)', () => {
     expect(compileWasm().toString('base64')).toBe(PRESCAN_WASM);
+  });
+
+  it('the module keeps no static data where the loader puts its tables', () => {
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(PRESCAN_WASM, 'base64')), {})
+      .exports as Record<string, unknown>;
+    const memory = exports.memory as WebAssembly.Memory;
+    const textAt = (exports.TEXT_AT as WebAssembly.Global).value as number;
+    const before = new Uint8Array(memory.buffer, 0, Math.min(textAt, memory.buffer.byteLength));
+    expect(before.every((b) => b === 0)).toBe(true);
   });
 
   it('without WebAssembly (node --jitless) the detectors scan in JavaScript and find the same', () => {
