@@ -372,7 +372,6 @@ const CARD_SHAPE = /^\d[\d -]*\d$/;
 const ONE_SEPARATOR = /^(?: *|-*)$/;
 const SSN_SHAPE = /^(\d{3})[- ](\d{2})[- ](\d{4})$/;
 const RRN_SHAPE = /^(\d{6})-(\d{7})$/;
-const GROUP = /[+(]?(\d+)\)?/g;
 
 /** Card, SSN, RRN or phone within the digit run `run` at `offset`; returns true when found. */
 function numberAt(run: string, offset: number, out: Finding[]): boolean {
@@ -433,38 +432,70 @@ function numbers(text: string, run: string, offset: number, out: Finding[]): voi
     (Number.isNaN(after) ||
       (!isWord(after) && !(after === 46 && isDigit(text.charCodeAt(offset + run.length + 1)))));
   if (bounded && numberAt(run, offset, out)) return;
-  // Groups: runs of digits, with a leading + or ( kept. Every number format here has groups of
+  // Without `+`, a number needs nine digits (numberAt): eight in all cannot hold one.
+  if (count < 9 && run.indexOf('+') < 0) return;
+  // Groups: runs of digits, with a leading + or ( kept and a closing ) (what /[+(]?(\d+)\)?/g
+  // matches), as (start, end, digits) in a reused buffer. Every number format here has groups of
   // two or more digits (a leading `+1` aside), which keeps runs like `1-1-1-…` cheap.
-  const groups: [start: number, end: number, digits: number][] = [];
-  const re = GROUP;
-  re.lastIndex = 0;
-  for (let g = re.exec(run); g !== null; g = re.exec(run))
-    groups.push([g.index, g.index + g[0].length, g[1]?.length ?? 0]);
-  if (groups.length < 2) return;
-  for (let i = 0; i < groups.length; i++) {
-    const [gs, , first] = groups[i]!;
-    if (first < 2 && run[gs] !== '+') continue;
+  let groups = GROUPS;
+  let ng = 0;
+  for (let k = 0; k < run.length;) {
+    if (!isDigit(run.charCodeAt(k))) {
+      k++;
+      continue;
+    }
+    const p = k > 0 ? run.charCodeAt(k - 1) : 0;
+    const gs = p === 43 || p === 40 ? k - 1 : k;
+    let e = k;
+    while (e < run.length && isDigit(run.charCodeAt(e))) e++;
+    const digits = e - k;
+    if (run.charCodeAt(e) === 41) e++;
+    if (3 * ng + 3 > groups.length) {
+      const bigger = new Int32Array(groups.length * 2);
+      bigger.set(groups);
+      groups = bigger;
+      if (groups.length <= 3 * 1024) GROUPS = groups;
+    }
+    groups[3 * ng] = gs;
+    groups[3 * ng + 1] = e;
+    groups[3 * ng + 2] = digits;
+    ng++;
+    k = e;
+  }
+  if (ng < 2) return;
+  for (let i = 0; i < ng; i++) {
+    const gs = groups[3 * i]!;
+    const first = groups[3 * i + 2]!;
+    const plus = run.charCodeAt(gs) === 43;
+    if (first < 2 && !plus) continue;
     if (gs === 0 && isWord(before)) continue;
+    // The longest chain of two-digit groups from here with 8 to 19 digits (9 without `+`), not the
+    // whole run, ending inside the text's words; tried longest first.
     let last = i;
     let digits = first;
-    const ends: [j: number, digits: number][] = [];
-    while (last + 1 < groups.length && last - i < 7 && groups[last + 1]![2] >= 2) {
+    let endsFrom = -1;
+    const ends: number[] = [];
+    while (last + 1 < ng && last - i < 7 && groups[3 * (last + 1) + 2]! >= 2) {
       last++;
-      digits += groups[last]![2];
+      digits += groups[3 * last + 2]!;
       if (digits > 19) break;
-      if (digits >= 8 && !(i === 0 && last === groups.length - 1)) ends.push([last, digits]);
+      if (digits >= 8 && !(i === 0 && last === ng - 1) && (digits >= 9 || plus)) ends.push(last);
     }
     for (let k = ends.length - 1; k >= 0; k--) {
-      const j = ends[k]![0];
-      const ge = groups[j]![1];
+      const j = ends[k]!;
+      const ge = groups[3 * j + 1]!;
       if (ge === run.length && isWord(after)) continue;
       if (numberAt(run.slice(gs, ge), offset + gs, out)) {
-        i = j;
+        endsFrom = j;
         break;
       }
     }
+    if (endsFrom >= 0) i = endsFrom;
   }
 }
+
+/** The group buffer {@link numbers} reuses (grown for a run with more groups, kept up to 1,024). */
+let GROUPS = new Int32Array(48);
 
 function ipv4(text: string, start: number, end: number, out: Finding[]): void {
   const before = start > 0 ? text.charCodeAt(start - 1) : 32;
