@@ -45,7 +45,8 @@ export const L_SEP: i32 = 5; // `:`/`=` with a key-name trigram at most `keyReac
 export const L_POST: i32 = 6; // a space before one digit and a capital, or before four or five digits
 export const L_TOKEN: i32 = 7; // where a secret-token anchor can start (not in order: sort)
 export const L_CTRL: i32 = 8; // runs of code units outside tab, line feed and printable ASCII: start, end
-export const LISTS: i32 = 9;
+export const L_AT: i32 = 9; // offsets of `@`
+export const LISTS: i32 = 10;
 export const FLAGS: i32 = 15; // COUNTS slot: bit 0 CJK seen, bit 1 + list: that list overflowed
 
 // Bits of the ASCII action table.
@@ -56,6 +57,7 @@ const A_SEP: i32 = 8; // a key separator: : =
 const A_TAIL: i32 = 16; // punctuation a key's tail may hold before its separator: _ . - " '
 const A_CTRL: i32 = 32; // outside tab, line feed and printable ASCII (every code unit from 0x80 too)
 const A_SENTENCE: i32 = 64; // ends a sentence: . ! ?
+const A_AT: i32 = 128; // @ (e-mail addresses)
 
 // (No string literals here: the module's static data would sit at the start of memory, where the
 // tables go.)
@@ -98,6 +100,7 @@ export function configure(tag: i32, exfil: i32, role: i32, span: i32, maxHits: i
   setAct(39, A_TAIL); // '
   setAct(33, A_SENTENCE); // !
   setAct(63, A_SENTENCE); // ?
+  setAct(64, A_AT); // @
   for (let c: i32 = 0; c < 128; c++)
     if (c == 0x7f || (c < 0x20 && c != 9 && c != 10)) store<u8>(ACT_AT + c, <i32>load<u8>(ACT_AT + c) | A_CTRL);
 }
@@ -114,6 +117,7 @@ let n5: i32 = 0;
 let n6: i32 = 0;
 let n7: i32 = 0;
 let n8: i32 = 0;
+let n9: i32 = 0;
 let flags: i32 = 0;
 
 @inline function listAt(list: i32): i32 {
@@ -257,6 +261,7 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
   n6 = 0;
   n7 = 0;
   n8 = 0;
+  n9 = 0;
   flags = 0;
   // injection state (as in scanAnchors)
   let h: i32 = 0;
@@ -388,6 +393,7 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
     }
     if (c == 32) spaceAt = i;
     else if ((act & A_TOKEN) != 0) tokenAt(c, i, n);
+    else if ((act & A_AT) != 0) n9 = one(L_AT, n9, i);
     if ((act & A_NUM) == 0) {
       if (numStart >= 0) {
         closeNum(numStart, numDigits, i);
@@ -488,5 +494,6 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
   store<i32>(COUNTS_AT + 24, n6);
   store<i32>(COUNTS_AT + 28, n7);
   store<i32>(COUNTS_AT + 32, n8);
+  store<i32>(COUNTS_AT + 36, n9);
   store<i32>(COUNTS_AT + FLAGS * 4, flags);
 }

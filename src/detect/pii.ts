@@ -585,7 +585,14 @@ export function detectPii(text: string): Finding[] {
         const re = SHAPES[j];
         const list = lists?.[j];
         if (re === undefined) {
-          p = text.indexOf('@', cursor);
+          const ats = pre?.at ?? null;
+          if (ats === null) p = text.indexOf('@', cursor);
+          else {
+            let k = next[j]!;
+            while (k < ats.length && ats[k]! < cursor) k++;
+            next[j] = k;
+            p = k < ats.length ? ats[k]! : -1;
+          }
           found[j] = '@';
         } else if (list !== null && list !== undefined) {
           p =

@@ -57,6 +57,8 @@ export interface Prescan {
   readonly token: Int32Array | null;
   /** Runs of code units other than tab, line feed and printable ASCII: (start, end) pairs. */
   readonly ctrl: Int32Array | null;
+  /** Offsets of `@`. */
+  readonly at: Int32Array | null;
 }
 
 /** How far before a separator a secret key name may start (secrets.ts looks back this far). */
@@ -69,7 +71,7 @@ export const SPACED_SPAN = 600;
 const SHARED_LIMIT = 1 << 20;
 const PAGE = 65536;
 /** Lists besides the anchors (asm/prescan.ts `LISTS` - 1). */
-const LISTS = 8;
+const LISTS = 9;
 
 /**
  * Key names of secrets.ts by their first four letters (the table the pass looks up after every
@@ -228,7 +230,7 @@ function run(inst: Instance, text: string, allowed: number): Prescan {
   const n = text.length;
   const { memory, layout } = inst;
   const textAt = layout.TEXT_AT ?? 0;
-  // Lists after the text and its sentinel space, 8-byte aligned: the anchors, then eight lists of
+  // Lists after the text and its sentinel space, 8-byte aligned: the anchors, then nine lists of
   // `capacity` ints. A list holds at most one entry per 16 code units of text before it is dropped.
   const capacity = (n >> 4) + 1024;
   const lists = (textAt + 2 * n + 2 + 7) & ~7;
@@ -257,5 +259,6 @@ function run(inst: Instance, text: string, allowed: number): Prescan {
     post: list(6),
     token: list(7)?.sort() ?? null,
     ctrl: list(8),
+    at: list(9),
   };
 }
