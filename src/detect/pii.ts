@@ -270,27 +270,28 @@ const STICKY: readonly (RegExp | undefined)[] = SHAPES.map((re) =>
 );
 
 /**
- * The first match of `re` at or after `cursor` inside the (start, end) runs of `runs`, from run
- * `next[j]` on (a match of these shapes lies inside one run of their characters); its offset, or -1.
+ * The first match of the sticky `re` at or after `cursor` inside the (start, end) runs of `runs`,
+ * from run `next[j]` on (a match of these shapes lies inside one run of their characters): its
+ * offset (its end in `ends[j]`), or -1. `test` leaves the end in `lastIndex` without building a
+ * match array.
  */
 function inRuns(
   text: string,
   re: RegExp,
   runs: Int32Array,
-  next: number[],
+  next: Int32Array,
+  ends: Int32Array,
   j: number,
   cursor: number,
-  found: string[],
 ): number {
   for (let k = next[j]!; k < runs.length; k += 2) {
     const end = runs[k + 1]!;
     if (end <= cursor) continue;
     for (let p = Math.max(runs[k]!, cursor); p < end; p++) {
       re.lastIndex = p;
-      const m = re.exec(text);
-      if (m !== null) {
+      if (re.test(text)) {
         next[j] = k;
-        found[j] = m[0];
+        ends[j] = re.lastIndex;
         return p;
       }
     }
@@ -299,24 +300,23 @@ function inRuns(
   return -1;
 }
 
-/** The first match of `re` starting at one of the (ascending) offsets `starts` at or after `cursor`; -1 when none. */
+/** As {@link inRuns}, at one of the (ascending) offsets `starts`. */
 function atStarts(
   text: string,
   re: RegExp,
   starts: Int32Array,
-  next: number[],
+  next: Int32Array,
+  ends: Int32Array,
   j: number,
   cursor: number,
-  found: string[],
 ): number {
   for (let k = next[j]!; k < starts.length; k++) {
     const p = starts[k]!;
     if (p < cursor) continue;
     re.lastIndex = p;
-    const m = re.exec(text);
-    if (m !== null) {
+    if (re.test(text)) {
       next[j] = k;
-      found[j] = m[0];
+      ends[j] = re.lastIndex;
       return p;
     }
   }
@@ -562,19 +562,20 @@ function iban(text: string, start: number, candidate: string, out: Finding[]): b
 export function detectPii(text: string): Finding[] {
   const out: Finding[] = [];
   // The five shape scans merged in offset order: `at[k]` is the next match of shape k at or after
-  // the cursor (-2: look again, -1: none left), `found[k]` its text. A handler moves the cursor
+  // the cursor (-2: look again, -1: none left), `ends[k]` where it ends. A handler moves the cursor
   // (past what it consumed, or back to resume inside a rejected shape); a shape whose next match
   // lies before the cursor looks again from the cursor. Same candidates, same order, as one
   // alternation of the five, since no shape looks behind its start.
   //
   // With the single pass (prescan.ts), a shape looks only where its list says a match can start: in
-  // the runs of its characters that hold enough digits (dotted quads, numbers) or at the exact
-  // places its first characters stand (IBAN, IPv6); `next[k]` is how far down its list it has got.
+  // the runs of its characters that hold enough digits (dotted quads, numbers), at the exact places
+  // its first characters stand (IBAN, IPv6) or at the listed `@`; `next[k]` is how far down its
+  // list it has got.
   const pre = prescan(text);
-  const lists = pre === undefined ? undefined : [pre.ip4, pre.num, null, pre.iban, pre.ip6];
-  const next = [0, 0, 0, 0, 0];
-  const at = [-2, -2, -2, -2, -2];
-  const found = ['', '', '', '', ''];
+  const lists = pre === undefined ? undefined : [pre.ip4, pre.num, pre.at, pre.iban, pre.ip6];
+  const next = new Int32Array(5);
+  const at = new Int32Array(5).fill(-2);
+  const ends = new Int32Array(5);
   let cursor = 0;
   for (;;) {
     let k = -1;
@@ -582,28 +583,28 @@ export function detectPii(text: string): Finding[] {
     for (let j = 0; j < 5; j++) {
       let p = at[j]!;
       if (p !== -1 && p < cursor) {
-        const re = SHAPES[j];
-        const list = lists?.[j];
-        if (re === undefined) {
-          const ats = pre?.at ?? null;
-          if (ats === null) p = text.indexOf('@', cursor);
+        const list = lists?.[j] ?? null;
+        if (j === AT) {
+          if (list === null) p = text.indexOf('@', cursor);
           else {
-            let k = next[j]!;
-            while (k < ats.length && ats[k]! < cursor) k++;
-            next[j] = k;
-            p = k < ats.length ? ats[k]! : -1;
+            let i = next[j]!;
+            while (i < list.length && list[i]! < cursor) i++;
+            next[j] = i;
+            p = i < list.length ? list[i]! : -1;
           }
-          found[j] = '@';
-        } else if (list !== null && list !== undefined) {
+          ends[j] = p + 1;
+        } else if (list !== null) {
+          const re = STICKY[j]!;
           p =
             j === IP4 || j === NUM
-              ? inRuns(text, STICKY[j]!, list, next, j, cursor, found)
-              : atStarts(text, STICKY[j]!, list, next, j, cursor, found);
+              ? inRuns(text, re, list, next, ends, j, cursor)
+              : atStarts(text, re, list, next, ends, j, cursor);
         } else {
+          const re = SHAPES[j]!;
           re.lastIndex = cursor;
           const m = re.exec(text);
           p = m === null ? -1 : m.index;
-          if (m !== null) found[j] = m[0];
+          if (m !== null) ends[j] = m.index + m[0].length;
         }
         at[j] = p;
       }
@@ -613,17 +614,16 @@ export function detectPii(text: string): Finding[] {
       }
     }
     if (k < 0) break;
-    const shape = found[k]!;
-    cursor = pos + shape.length;
+    cursor = ends[k]!;
     if (k === IP4) {
       ipv4(text, pos, cursor, out);
     } else if (k === NUM) {
-      numbers(text, shape, pos, out);
+      numbers(text, text.slice(pos, cursor), pos, out);
     } else if (k === AT) {
       cursor = email(text, pos, out);
     } else if (k === IBAN) {
       // An invalid IBAN shape may still hold a number: resume after the country code.
-      if (!iban(text, pos, shape, out)) cursor = pos + 2;
+      if (!iban(text, pos, text.slice(pos, cursor), out)) cursor = pos + 2;
       else cursor = out[out.length - 1]!.end;
     } else {
       cursor = Math.max(pos + 1, ipv6(text, pos, out));
