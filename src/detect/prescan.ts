@@ -79,12 +79,16 @@ const LISTS = 9;
  * checks those two itself).
  */
 const KEY_PREFIXES = ['secr', 'acce', 'acco', 'pass', 'toke', 'auth', 'cred', 'bear', 'priv'];
-for (const three of ['pwd', 'api']) for (let c = 97; c <= 122; c++) KEY_PREFIXES.push(three + String.fromCharCode(c));
+for (const three of ['pwd', 'api'])
+  for (let c = 97; c <= 122; c++) KEY_PREFIXES.push(three + String.fromCharCode(c));
 
 interface Instance {
   readonly memory: WebAssembly.Memory;
   readonly scan: (n: number, allowed: number, lists: number, capacity: number) => void;
   readonly layout: Readonly<Record<string, number>>;
+  /** Byte and int views of the memory's current buffer. */
+  bytes: Buffer;
+  ints: Int32Array;
 }
 
 let module: WebAssembly.Module | undefined;
@@ -137,7 +141,13 @@ function instantiate(): Instance {
   if (global(exports, 'LISTS') - 1 !== LISTS) throw new Error('prescan module has another list layout');
   const configure = exports.configure as (...a: number[]) => void;
   configure(FAM.tag, FAM.exfil, FAM.role, SPACED_SPAN, MAX_HITS, KEY_REACH);
-  return { memory, scan: exports.scan as Instance['scan'], layout };
+  return {
+    memory,
+    scan: exports.scan as Instance['scan'],
+    layout,
+    bytes: Buffer.from(memory.buffer),
+    ints: new Int32Array(memory.buffer),
+  };
 }
 
 /** Families recorded when the caller does not say: every one, as for tool results. */
@@ -226,6 +236,9 @@ export function prescanFor(text: string, allowed: number): Prescan | undefined {
   return last;
 }
 
+/** An empty list, shared (lists are never written to). */
+const EMPTY = new Int32Array(0);
+
 function run(inst: Instance, text: string, allowed: number): Prescan {
   const n = text.length;
   const { memory, layout } = inst;
@@ -236,20 +249,29 @@ function run(inst: Instance, text: string, allowed: number): Prescan {
   const lists = (textAt + 2 * n + 2 + 7) & ~7;
   const end = lists + 4 * (MAX_HITS + LISTS * capacity);
   if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
-  const buf = memory.buffer;
-  if (n > 0) Buffer.from(buf, textAt, 2 * n).write(text, 0, 2 * n, 'utf16le');
-  new Uint16Array(buf, textAt + 2 * n, 1)[0] = 32;
+  // Views of the memory, made again only after it grew (growing replaces its buffer).
+  if (inst.bytes.buffer !== memory.buffer) {
+    inst.bytes = Buffer.from(memory.buffer);
+    inst.ints = new Int32Array(memory.buffer);
+  }
+  const { bytes, ints } = inst;
+  if (n > 0) bytes.write(text, textAt, 2 * n, 'utf16le');
+  bytes[textAt + 2 * n] = 32; // the sentinel space after the text
+  bytes[textAt + 2 * n + 1] = 0;
   inst.scan(n, allowed, lists, capacity);
-  const counts = new Int32Array(buf, layout.COUNTS_AT, 16);
-  const flags = counts[layout.FLAGS ?? 15] ?? 0;
-  const list = (k: number): Int32Array | null =>
-    (flags & (2 << k)) !== 0
-      ? null
-      : new Int32Array(buf, lists + 4 * (MAX_HITS + (k - 1) * capacity), counts[k] ?? 0).slice();
+  const counts = (layout.COUNTS_AT ?? 0) >> 2;
+  const flags = ints[counts + (layout.FLAGS ?? 15)] ?? 0;
+  const list = (k: number): Int32Array | null => {
+    if ((flags & (2 << k)) !== 0) return null;
+    const count = ints[counts + k] ?? 0;
+    if (count === 0) return EMPTY;
+    const from = (lists >> 2) + (k === 0 ? 0 : MAX_HITS + (k - 1) * capacity);
+    return ints.slice(from, from + count);
+  };
   return {
     text,
     allowed,
-    hits: new Int32Array(buf, lists, counts[0] ?? 0).slice(),
+    hits: list(0) ?? EMPTY,
     cjk: (flags & 1) !== 0,
     ip4: list(1),
     num: list(2),
