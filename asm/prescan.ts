@@ -221,8 +221,19 @@ function tokenAt(c: i32, i: i32, n: i32): void {
       if ((b == 83 && a == 71) || ((b | 32) == 107 && (a | 32) == 115)) n7 = one(L_TOKEN, n7, i - 2);
     }
   } else if (c == 47) {
-    // ://
-    if (i >= 1 && code(i - 1) == 58 && code(i + 1) == 47) n7 = one(L_TOKEN, n7, i - 1);
+    // `://user:password@`: listed only when the first `/`, `:` or ASCII space after `://` is a `:`
+    // within 257 characters (the expression's host part is `[^\s/:]{1,256}`; a wider stop set
+    // would drop candidates, this narrower one can only keep more).
+    if (i >= 1 && code(i - 1) == 58 && code(i + 1) == 47) {
+      let k = i + 2;
+      const limit = min(n, i + 259);
+      while (k < limit) {
+        const d = code(k);
+        if (d == 47 || d == 58 || d == 32 || (d >= 9 && d <= 13)) break;
+        k++;
+      }
+      if (k < limit && code(k) == 58 && k > i + 2) n7 = one(L_TOKEN, n7, i - 1);
+    }
   }
 }
 
