@@ -309,17 +309,26 @@ function withCjkAnchors(text: string, hits: ArrayLike<number>, families: number)
 // dropped, one-letter words separated by one character joined; `map[k]` is the source offset of
 // folded character k.
 function foldWindow(text: string, start: number, end: number): { s: string; map: Int32Array } {
-  const codes: number[] = [];
-  const map = new Int32Array(end - start + 2);
+  // The folded code units and their source offsets go into buffers reused from window to window
+  // (a window is read before the next is folded); only the string is new.
+  if (FOLDED.length < end - start + 2) {
+    FOLDED = new Uint16Array(end - start + 2);
+    MAP = new Int32Array(end - start + 2);
+  }
+  const codes = FOLDED;
+  const map = MAP;
+  let len = 0;
   if (start > 0) {
     const p = text.charCodeAt(start - 1);
     const c0 = text.charCodeAt(start);
     // Not at a sentence start: a sentinel keeps `^` from matching mid-sentence, or at the first
     // word of an indented line (a key in code, `  operator: "="`, is no role label).
     if (!(p === 10 || p === 46 || p === 33 || p === 63) || (p === 10 && (c0 === 32 || c0 === 9))) {
-      codes.push(126, 32);
+      codes[0] = 126;
+      codes[1] = 32;
       map[0] = start;
       map[1] = start;
+      len = 2;
     }
   }
   let prevWordLen = 0;
@@ -330,8 +339,8 @@ function foldWindow(text: string, start: number, end: number): { s: string; map:
     if (cls === IGNORABLE) continue;
     if (cls === WORD) {
       curWordLen++;
-      map[codes.length] = i;
-      codes.push(FOLD[c] as number);
+      map[len] = i;
+      codes[len++] = FOLD[c] as number;
       continue;
     }
     if (curWordLen > 0) {
@@ -346,23 +355,33 @@ function foldWindow(text: string, start: number, end: number): { s: string; map:
       if (CHAR_CLASS[a] === WORD && CHAR_CLASS[b] !== WORD) continue; // "i g n o r e" → "ignore"
     }
     const f = isSpace ? 32 : (FOLD[c] as number);
-    if (f === 32 && (codes.length === 0 || codes[codes.length - 1] === 32)) continue;
+    if (f === 32 && (len === 0 || codes[len - 1] === 32)) continue;
     if (!isSpace) prevWordLen = 0;
-    map[codes.length] = i;
-    codes.push(c === 10 || c === 13 ? (softBreak(text, codes, i, end) ? 11 : 10) : f);
+    map[len] = i;
+    codes[len] =
+      c === 10 || c === 13
+        ? softBreak(text, len === 0 ? 0 : (codes[len - 1] as number), i, end)
+          ? 11
+          : 10
+        : f;
+    len++;
   }
   let s = '';
-  for (let k = 0; k < codes.length; k += 4096) s += String.fromCharCode(...codes.slice(k, k + 4096));
+  for (let k = 0; k < len; k += 4096)
+    s += String.fromCharCode.apply(null, codes.subarray(k, Math.min(len, k + 4096)) as unknown as number[]);
   return { s, map };
 }
+
+/** The buffers {@link foldWindow} reuses (grown for a longer window). */
+let FOLDED = new Uint16Array(4096);
+let MAP = new Int32Array(4096);
 
 /**
  * Whether the line break at `i` only wraps a sentence: the folded text before it ends in a letter,
  * digit or comma, and the next line opens, not indented, with a lower-case ASCII letter. Such a break is folded
  * to a vertical tab, which phrase rules read as white space but not as a sentence start.
  */
-function softBreak(text: string, codes: readonly number[], i: number, end: number): boolean {
-  const last = codes[codes.length - 1] ?? 0;
+function softBreak(text: string, last: number, i: number, end: number): boolean {
   if (last === 11) return true; // the LF of a CRLF whose CR was a soft break
   if (!((last >= 97 && last <= 122) || (last >= 48 && last <= 57) || last === 44)) return false;
   // The next line opens at once (no indent: an indented line is code or a list) in lower case.
