@@ -395,41 +395,49 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       wlen++;
       continue;
     }
-    // Separators and punctuation: which runs go on.
-    if (c == 46) {
-      if (ipStart >= 0) ipDots++;
-    } else if (ipStart >= 0) {
-      closeIp(ipStart, ipDigits, ipDots, i);
-      ipStart = -1;
-    }
-    if (c == 32) spaceAt = i;
-    else if ((act & A_TOKEN) != 0) tokenAt(c, i, n);
-    else if ((act & A_AT) != 0) n9 = one(L_AT, n9, i);
-    if ((act & A_NUM) == 0) {
-      if (numStart >= 0) {
-        closeNum(numStart, numDigits, i);
-        numStart = -1;
+    // Separators and punctuation: which runs go on. A space (the commonest) only ends a dotted-quad
+    // run and is remembered for postcodes.
+    if (c == 32) {
+      if (ipStart >= 0) {
+        closeIp(ipStart, ipDigits, ipDots, i);
+        ipStart = -1;
       }
-    } else if (numStart < 0 && (act & A_NUM_OPEN) != 0) {
-      numStart = i;
-      numDigits = 0;
-    }
-    if ((act & A_SEP) != 0) {
-      if (i - keyAt <= keyReach) n5 = one(L_SEP, n5, i);
-      keyAt = -0x40000000;
-    } else if (cls == PUNCT && (act & A_TAIL) == 0) keyAt = -0x40000000;
-    if (c == 58) {
-      const gap = i - lastColon - 1;
-      if (gap == 0) n4 = one(L_IP6, n4, lastColon);
-      let linked = gap >= 1 && gap <= 4;
-      for (let k = lastColon + 1; linked && k < i; k++) linked = isHex(code(k));
-      if (linked) {
-        chain++;
-        if (chain >= 4) n4 = one(L_IP6, n4, c2);
-      } else chain = 1;
-      c2 = c1;
-      c1 = lastColon;
-      lastColon = i;
+      spaceAt = i;
+    } else {
+      if (c == 46) {
+        if (ipStart >= 0) ipDots++;
+      } else if (ipStart >= 0) {
+        closeIp(ipStart, ipDigits, ipDots, i);
+        ipStart = -1;
+      }
+      if ((act & A_TOKEN) != 0) tokenAt(c, i, n);
+      else if ((act & A_AT) != 0) n9 = one(L_AT, n9, i);
+      if ((act & A_NUM) == 0) {
+        if (numStart >= 0) {
+          closeNum(numStart, numDigits, i);
+          numStart = -1;
+        }
+      } else if (numStart < 0 && (act & A_NUM_OPEN) != 0) {
+        numStart = i;
+        numDigits = 0;
+      }
+      if ((act & A_SEP) != 0) {
+        if (i - keyAt <= keyReach) n5 = one(L_SEP, n5, i);
+        keyAt = -0x40000000;
+      } else if (cls == PUNCT && (act & A_TAIL) == 0) keyAt = -0x40000000;
+      if (c == 58) {
+        const gap = i - lastColon - 1;
+        if (gap == 0) n4 = one(L_IP6, n4, lastColon);
+        let linked = gap >= 1 && gap <= 4;
+        for (let k = lastColon + 1; linked && k < i; k++) linked = isHex(code(k));
+        if (linked) {
+          chain++;
+          if (chain >= 4) n4 = one(L_IP6, n4, c2);
+        } else chain = 1;
+        c2 = c1;
+        c1 = lastColon;
+        lastColon = i;
+      }
     }
     if (cls == IGNORABLE) continue;
     if (wlen > 0) {
