@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { inspectionSchema } from '../src/config/inspection-schema.js';
 import type { Exchange, ResponseContext } from '../src/core/exchange.js';
 import type { JsonRpcMessage, JsonRpcRequest } from '../src/core/jsonrpc.js';
+import { forgetPrescan } from '../src/detect/prescan.js';
 import { inspectStage } from '../src/stages/inspect/index.js';
 import type { BenchEnv } from './lib/contenders.js';
 import { cpuFigure, cpuPerCall, formatFigure as f } from './lib/cpu.js';
@@ -122,6 +123,7 @@ export async function measureInspectInProcess(
     const msg = msgOf(text);
     const items = Array.from({ length: n }, () => 0);
     const once = (): unknown => {
+      forgetPrescan(); // each call pays for its own pass over the text, as each message does
       const ctx: ResponseContext = {
         session: undefined,
         server: 'bench',

@@ -14,7 +14,7 @@
 import { detectInjection } from './injection.js';
 import { detectCommandArgs } from './command.js';
 import { detectPii } from './pii.js';
-import { prescan } from './prescan.js';
+import { forgetPrescan, prescan } from './prescan.js';
 import { detectSecrets } from './secrets.js';
 import { detectControls } from './unicode.js';
 import type { InjectionContext } from './injection.js';
@@ -59,6 +59,7 @@ export function inspectText(text: string, options?: { kind?: TextKind }): TextVe
     ...controls.invisible,
     ...controls.ansi,
   ];
+  forgetPrescan(); // not kept for the next text (nor this text with it)
   // Command-argument findings only flag: whether an argument reaches a shell or a file system is
   // the tool's business (the gateway applies them per tool); prose with a line break is not an attack.
   const command = kind === 'argument' ? detectCommandArgs(text) : [];

@@ -195,6 +195,13 @@ export function execListed(
   return null;
 }
 
+let passes = 0;
+
+/** How many passes this process has made (tests count them). */
+export function passCount(): number {
+  return passes;
+}
+
 /** The kept result if it is for `text` (any families); never scans. */
 export function keptPrescan(text: string): Prescan | undefined {
   return last !== undefined && last.text === text ? last : undefined;
@@ -232,6 +239,7 @@ export function prescanFor(text: string, allowed: number): Prescan | undefined {
     unavailable = true;
     return undefined;
   }
+  passes++;
   last = run(inst, text, allowed);
   return last;
 }

@@ -16,7 +16,17 @@ import { detectInjection, scanAnchors } from '../../src/detect/injection.js';
 import { ALL_FAMILIES, DOCUMENT_FAMILIES, FOREIGN } from '../../src/detect/injection-rules.js';
 import { CJK_FOREIGN } from '../../src/detect/injection-multilingual.js';
 import { detectPii } from '../../src/detect/pii.js';
-import { forgetPrescan, keptPrescan, prescan, setPrescanEnabled } from '../../src/detect/prescan.js';
+import {
+  forgetPrescan,
+  keptPrescan,
+  passCount,
+  prescan,
+  setPrescanEnabled,
+} from '../../src/detect/prescan.js';
+import { inspectionSchema } from '../../src/config/inspection-schema.js';
+import { LOCAL_DETECTORS } from '../../src/stages/inspect/detectors.js';
+import { scanText } from '../../src/stages/inspect/scan.js';
+import type { ScanOptions } from '../../src/stages/inspect/scan.js';
 import { PRESCAN_WASM } from '../../src/detect/prescan-wasm.js';
 import { detectSecrets } from '../../src/detect/secrets.js';
 import { detectControls } from '../../src/detect/unicode.js';
@@ -230,12 +240,38 @@ describe('single pass: one pass per text', () => {
     expect(keptPrescan('another text')).toBeUndefined();
   });
 
-  it('inspectText reads the text once: the kept pass is the one its detectors used', () => {
+  it('inspectText reads the text once, and keeps nothing of it afterwards', () => {
     forgetPrescan();
-    const text = 'Contact jane@example.org, ip 10.1.2.3';
+    const text = 'Contact jane@example.org, ip 10.1.2.3, key AKIAIOSFODNN7EXAMPLF';
+    const before = passCount();
     const v = inspectText(text);
-    expect(keptPrescan(text)?.text).toBe(text);
-    expect(v.findings.map((f) => f.rule)).toEqual(['pii.email', 'pii.ip-address']);
+    expect(passCount() - before).toBe(1);
+    expect(keptPrescan(text)).toBeUndefined();
+    expect(v.findings.map((f) => f.rule)).toEqual([
+      'secret.aws-access-key-id',
+      'pii.email',
+      'pii.ip-address',
+    ]);
+  });
+
+  it('the inspect stage reads each text once (twice when it had to strip invisible characters first)', () => {
+    const scan = (text: string): number => {
+      const before = passCount();
+      const options: ScanOptions = {
+        direction: 'results',
+        path: 'content[0].text',
+        actions: { ...inspectionSchema.parse({}).results, command: undefined },
+        threshold: 0.85,
+        markAt: 0.5,
+        below: 'mark',
+        command: false,
+      };
+      scanText(text, LOCAL_DETECTORS, options);
+      expect(keptPrescan(text)).toBeUndefined();
+      return passCount() - before;
+    };
+    expect(scan('Contact jane@example.org from 10.1.2.3')).toBe(1);
+    expect(scan('zero\u200bwidth and jane@example.org')).toBe(2);
   });
 });
 

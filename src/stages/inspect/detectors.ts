@@ -7,7 +7,7 @@ import { detectInjection } from '../../detect/injection.js';
 import { classify, detectPii } from '../../detect/pii.js';
 import type { Classification } from '../../detect/pii.js';
 import { redactText } from '../../detect/redact.js';
-import { prescan } from '../../detect/prescan.js';
+import { forgetPrescan, prescan } from '../../detect/prescan.js';
 import { detectSecrets } from '../../detect/secrets.js';
 import type { Finding } from '../../detect/types.js';
 import {
@@ -31,6 +31,8 @@ export interface LocalDetectors {
   controls?(text: string): { invisible: Finding[]; ansi: Finding[] };
   /** Called first with each text all the detectors will read (optional): the single pass over it. */
   prepare?(text: string): void;
+  /** Called when the detectors are done with that text (optional): the pass's result is let go. */
+  release?(): void;
   /** The text without ANSI escapes and invisible/bidi characters. */
   sanitize(text: string): string;
   command(value: string): Finding[];
@@ -49,6 +51,7 @@ export const LOCAL_DETECTORS: LocalDetectors = {
   ansi: detectAnsi,
   controls: detectControls,
   prepare: (text) => void prescan(text),
+  release: forgetPrescan,
   sanitize: sanitizeText,
   command: detectCommandArgs,
   redact: redactText,

@@ -115,6 +115,8 @@ export function scanText(input: string, det: LocalDetectors, o: ScanOptions): Sc
   }
   if (o.command && o.actions.command !== undefined)
     for (const f of det.command(text)) apply(f, o.actions.command);
+  // The pass over this text is not kept for the next message (nor the text with it).
+  det.release?.();
 
   if (toRedact.length > 0) text = det.redact(text, toRedact);
   return { text, findings, blocked, marked, kept, redacted };
