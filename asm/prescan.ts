@@ -196,6 +196,12 @@ function closeIp(start: i32, digits: i32, dots: i32, end: i32): void {
   if (dots >= 3 && digits >= 4) n1 = pair(L_IP4, n1, start, end);
 }
 
+/** Closes both runs at `end` (a start below 0: that run is not open). */
+function closeRuns(numStart: i32, numDigits: i32, ipStart: i32, ipDigits: i32, ipDots: i32, end: i32): void {
+  if (numStart >= 0) closeNum(numStart, numDigits, end);
+  if (ipStart >= 0) closeIp(ipStart, ipDigits, ipDots, end);
+}
+
 /** Where a secret-token anchor can start around the punctuation `c` at `i` (secrets.ts `TOKENS`). */
 function tokenAt(c: i32, i: i32, n: i32): void {
   if (c == 95) {
@@ -311,12 +317,9 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
     let lower = (c | 32) - 97;
     if (<u32>lower < 26) {
       // A letter ends any run of digits and separators, and any run of other code units.
-      if (numStart >= 0) {
-        closeNum(numStart, numDigits, i);
+      if (numStart >= 0 || ipStart >= 0) {
+        closeRuns(numStart, numDigits, ipStart, ipDigits, ipDots, i);
         numStart = -1;
-      }
-      if (ipStart >= 0) {
-        closeIp(ipStart, ipDigits, ipDots, i);
         ipStart = -1;
       }
       if (ctrlStart >= 0) {
@@ -381,12 +384,9 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       } else {
         if (!cjk && c >= 0x3040 && isCjk(c)) cjk = true;
         if (c >= 128) keyAt = -0x40000000;
-        if (numStart >= 0) {
-          closeNum(numStart, numDigits, i);
+        if (numStart >= 0 || ipStart >= 0) {
+          closeRuns(numStart, numDigits, ipStart, ipDigits, ipDots, i);
           numStart = -1;
-        }
-        if (ipStart >= 0) {
-          closeIp(ipStart, ipDigits, ipDots, i);
           ipStart = -1;
         }
       }

@@ -270,24 +270,27 @@ const STICKY: readonly (RegExp | undefined)[] = SHAPES.map((re) =>
 );
 
 /**
- * The first match of the sticky `re` at or after `cursor` inside the (start, end) runs of `runs`,
- * from run `next[j]` on (a match of these shapes lies inside one run of their characters): its
- * offset (its end in `ends[j]`), or -1. `test` leaves the end in `lastIndex` without building a
- * match array.
+ * The first match of the sticky `re` at or after `cursor` at a place `list` gives, from entry
+ * `next[j]` on: inside one of its (start, end) runs when `runs` (a match of these shapes lies
+ * inside one run of their characters), else at one of its ascending offsets. Returns the offset
+ * (the end in `ends[j]`), or -1. `test` leaves the end in `lastIndex` without building a match
+ * array.
  */
-function inRuns(
+function firstListed(
   text: string,
   re: RegExp,
-  runs: Int32Array,
+  list: Int32Array,
+  runs: boolean,
   next: Int32Array,
   ends: Int32Array,
   j: number,
   cursor: number,
 ): number {
-  for (let k = next[j]!; k < runs.length; k += 2) {
-    const end = runs[k + 1]!;
+  const step = runs ? 2 : 1;
+  for (let k = next[j]!; k < list.length; k += step) {
+    const end = runs ? list[k + 1]! : list[k]! + 1;
     if (end <= cursor) continue;
-    for (let p = Math.max(runs[k]!, cursor); p < end; p++) {
+    for (let p = Math.max(list[k]!, cursor); p < end; p++) {
       re.lastIndex = p;
       if (re.test(text)) {
         next[j] = k;
@@ -296,31 +299,7 @@ function inRuns(
       }
     }
   }
-  next[j] = runs.length;
-  return -1;
-}
-
-/** As {@link inRuns}, at one of the (ascending) offsets `starts`. */
-function atStarts(
-  text: string,
-  re: RegExp,
-  starts: Int32Array,
-  next: Int32Array,
-  ends: Int32Array,
-  j: number,
-  cursor: number,
-): number {
-  for (let k = next[j]!; k < starts.length; k++) {
-    const p = starts[k]!;
-    if (p < cursor) continue;
-    re.lastIndex = p;
-    if (re.test(text)) {
-      next[j] = k;
-      ends[j] = re.lastIndex;
-      return p;
-    }
-  }
-  next[j] = starts.length;
+  next[j] = list.length;
   return -1;
 }
 const IP4 = 0;
@@ -595,10 +574,7 @@ export function detectPii(text: string): Finding[] {
           ends[j] = p + 1;
         } else if (list !== null) {
           const re = STICKY[j]!;
-          p =
-            j === IP4 || j === NUM
-              ? inRuns(text, re, list, next, ends, j, cursor)
-              : atStarts(text, re, list, next, ends, j, cursor);
+          p = firstListed(text, re, list, j === IP4 || j === NUM, next, ends, j, cursor);
         } else {
           const re = SHAPES[j]!;
           re.lastIndex = cursor;
