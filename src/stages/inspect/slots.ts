@@ -144,11 +144,28 @@ function copyBlock(b: unknown): unknown {
 const copyBlocks = (v: unknown): unknown => (Array.isArray(v) ? v.map(copyBlock) : copyBlock(v));
 
 /**
+ * A shallow copy of a parsed object's own properties, made property by property. A spread's copy
+ * gets a hidden class of its own, and adding a property to it later (the result's `_meta`) cost
+ * about 0.5 µs in V8 on every result; this copy shares the classes of earlier ones. A `__proto__`
+ * key (JSON.parse makes it an own property) stays an own property, as a spread keeps it: assigning
+ * it would set the copy's prototype instead.
+ */
+export function shallowCopy(o: Obj): Obj {
+  const out: Obj = {};
+  for (const k of Object.keys(o)) {
+    if (k === '__proto__')
+      Object.defineProperty(out, k, { value: o[k], enumerable: true, writable: true, configurable: true });
+    else out[k] = o[k];
+  }
+  return out;
+}
+
+/**
  * A copy of a result deep enough that setting any of its `resultSlots` leaves the original
  * untouched (cheaper than a deep copy: only the containers on the way to a slot are copied).
  */
 export function copyForSlots(method: string, result: Obj): Obj {
-  const out: Obj = { ...result };
+  const out: Obj = shallowCopy(result);
   if (method === 'tools/call') {
     if ('content' in result) out.content = copyBlocks(result.content);
     if ('structuredContent' in result) out.structuredContent = structuredClone(result.structuredContent);

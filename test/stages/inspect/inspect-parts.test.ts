@@ -123,6 +123,24 @@ describe('external detector settings', () => {
   });
 });
 
+describe('the copy of a result', () => {
+  it('keeps a "__proto__" key of the upstream answer as a key (the copy\'s prototype stays Object\'s)', () => {
+    const stage = inspectStage(inspectionSchema.parse({}), deps);
+    const ctx: ResponseContext = { session: undefined, server: 'x', request: req, exchange: exchange() };
+    const msg = JSON.parse(
+      '{"jsonrpc":"2.0","id":1,"result":{"__proto__":{"polluted":true},"content":[{"type":"text","text":"hi"}]}}',
+    ) as JsonRpcMessage;
+    const out = stage.response(ctx, msg) as unknown as { result: Record<string, unknown> };
+    expect(Object.getPrototypeOf(out.result)).toBe(Object.prototype);
+    expect(Object.keys(out.result)).toEqual(['__proto__', 'content', '_meta']);
+    expect((out.result as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(out.result)) as unknown).toMatchObject({
+      ['__proto__']: { polluted: true },
+    });
+    expect(Object.getPrototypeOf((msg as unknown as { result: object }).result)).toBe(Object.prototype);
+  });
+});
+
 describe('the per-message cap', () => {
   it('refuses a result over maxBytes with ERR_INSPECT_TOO_LARGE (fail closed)', () => {
     const stage = inspectStage(inspectionSchema.parse({ maxBytes: 1024 }), deps);
