@@ -23,7 +23,7 @@ import { createExternalDetector } from './external.js';
 import type { ExternalDetector } from './external.js';
 import { scanText } from './scan.js';
 import type { Action, Direction, DirectionActions, ScanResult } from './scan.js';
-import { argumentSlots, copyForSlots, resultSlots, serverRequestSlots } from './slots.js';
+import { argumentSlots, copyForSlots, resultSlots, serverRequestSlots, shallowCopy } from './slots.js';
 import type { Slot } from './slots.js';
 
 export type { InspectionConfig } from './types.js';
@@ -346,7 +346,7 @@ export function inspectStage(cfg: InspectionConfig, deps: InspectDeps): InspectS
       s.set(text);
     });
     // A result with nothing to inspect still gets its marks from external detectors.
-    const meta = isObj(out._meta) ? { ...out._meta } : {};
+    const meta = isObj(out._meta) ? shallowCopy(out._meta) : {};
     meta[CLASSIFICATION_META] = label;
     out._meta = meta;
     const modified = pass.findings.some((f) => f.action === 'redact' || f.action === 'mark') || wrapIt;
