@@ -85,6 +85,7 @@ export function detectAddresses(text: string): Finding[] {
   // With the single pass (prescan.ts), the pattern is tried only where it listed a space before a
   // postcode's digits; otherwise it scans the text.
   const listed = prescan(text)?.post ?? null;
+  if (listed !== null && listed.length === 0) return out;
   const at = { k: 0 };
   const re = listed === null ? POSTCODE : POSTCODE_AT;
   re.lastIndex = 0;

@@ -551,6 +551,9 @@ export function detectPii(text: string): Finding[] {
   // its first characters stand (IBAN, IPv6) or at the listed `@`; `next[k]` is how far down its
   // list it has got.
   const pre = prescan(text);
+  // Nothing listed (most short texts): no shape can match, only postal addresses are left.
+  if (pre !== undefined && noneListed(pre.ip4, pre.num, pre.at, pre.iban, pre.ip6))
+    return detectAddresses(text);
   const lists = pre === undefined ? undefined : [pre.ip4, pre.num, pre.at, pre.iban, pre.ip6];
   const next = new Int32Array(5);
   const at = new Int32Array(5).fill(-2);
@@ -607,6 +610,12 @@ export function detectPii(text: string): Finding[] {
   }
   const addresses = detectAddresses(text);
   return addresses.length === 0 ? out : mergeByStart(out, addresses);
+}
+
+/** True when every list is there (none overflowed) and empty. */
+function noneListed(...lists: (Int32Array | null)[]): boolean {
+  for (const l of lists) if (l === null || l.length > 0) return false;
+  return true;
 }
 
 /** Two offset-ordered finding lists as one, in offset order (the first list first on ties). */

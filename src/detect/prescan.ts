@@ -70,6 +70,8 @@ export const SPACED_SPAN = 600;
 /** Texts up to this many code units share one module instance; a longer one gets its own. */
 const SHARED_LIMIT = 1 << 20;
 const PAGE = 65536;
+/** Texts up to this many code units are copied in by a loop, longer ones natively. */
+const SHORT_COPY = 64;
 /** Lists besides the anchors (asm/prescan.ts `LISTS` - 1). */
 const LISTS = 9;
 
@@ -86,8 +88,9 @@ interface Instance {
   readonly memory: WebAssembly.Memory;
   readonly scan: (n: number, allowed: number, lists: number, capacity: number) => void;
   readonly layout: Readonly<Record<string, number>>;
-  /** Byte and int views of the memory's current buffer. */
+  /** Byte, code-unit and int views of the memory's current buffer. */
   bytes: Buffer;
+  units: Uint16Array;
   ints: Int32Array;
 }
 
@@ -146,6 +149,7 @@ function instantiate(): Instance {
     scan: exports.scan as Instance['scan'],
     layout,
     bytes: Buffer.from(memory.buffer),
+    units: new Uint16Array(memory.buffer),
     ints: new Int32Array(memory.buffer),
   };
 }
@@ -261,9 +265,15 @@ function run(inst: Instance, text: string, allowed: number): Prescan {
   if (inst.bytes.buffer !== memory.buffer) {
     inst.bytes = Buffer.from(memory.buffer);
     inst.ints = new Int32Array(memory.buffer);
+    inst.units = new Uint16Array(memory.buffer);
   }
   const { bytes, ints } = inst;
-  if (n > 0) bytes.write(text, textAt, 2 * n, 'utf16le');
+  // A short text is copied by a loop: cheaper than the native call for a few code units.
+  if (n <= SHORT_COPY) {
+    const units = inst.units;
+    const at = textAt >> 1;
+    for (let i = 0; i < n; i++) units[at + i] = text.charCodeAt(i);
+  } else bytes.write(text, textAt, 2 * n, 'utf16le');
   bytes[textAt + 2 * n] = 32; // the sentinel space after the text
   bytes[textAt + 2 * n + 1] = 0;
   inst.scan(n, allowed, lists, capacity);
