@@ -12,7 +12,7 @@ export const CLASS_FOLD_AT: i32 = 0; // i32[65536]: (class << 16) | folded code 
 export const FILTER_AT: i32 = 262144; // u8[65536]: anchor filter bits per 16-bit word-hash fold
 export const WORDS_AT: i32 = 327680; // keys i32[2048], used u8[2048], values u32[2048]
 export const PAIRS_AT: i32 = 346112; // the same for word pairs
-export const TRIGRAM_AT: i32 = 364544; // u8[32768]: 1 at the hash of four letters that open a secret key name
+export const KEY_NAMES_AT: i32 = 364544; // u8[32768]: 1 at the hash of four letters that open a secret key name
 export const COUNTS_AT: i32 = 397312; // i32[16]: list lengths and flags after a scan
 const ACT_AT: i32 = 397376; // u8[128]: what each ASCII character does besides folding (A_* bits)
 export const TEXT_AT: i32 = 401408; // u16[n + 1]: the text and a space, then the lists
@@ -41,7 +41,7 @@ export const L_IP4: i32 = 1; // runs of [0-9.] with 3 dots and 4 digits: start, 
 export const L_NUM: i32 = 2; // runs of [0-9+( ./)-] from a [+(0-9] with 7 digits: start, end
 export const L_IBAN: i32 = 3; // [A-Z][A-Z][0-9][0-9] starts
 export const L_IP6: i32 = 4; // "::" and ":h:h:h:" starts
-export const L_SEP: i32 = 5; // `:`/`=` with a key-name trigram at most `keyReach` before
+export const L_SEP: i32 = 5; // `:`/`=` with a key name's first letters at most `keyReach` before
 export const L_POST: i32 = 6; // a space before one digit and a capital, or before four or five digits
 export const L_TOKEN: i32 = 7; // where a secret-token anchor can start (not in order: sort)
 export const L_CTRL: i32 = 8; // runs of code units outside tab, line feed and printable ASCII: start, end
@@ -306,8 +306,8 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
   let c1: i32 = -10;
   let c2: i32 = -10;
   let chain: i32 = 0;
-  // secret-key state: the last three letters (5 bits each) and where the last key name began
-  let tri: i32 = 0;
+  // secret-key state: the last four letters (5 bits each) and where the last key name began
+  let last4: i32 = 0;
   let keyAt: i32 = -0x40000000;
   // postcodes: the last space; control and non-ASCII runs: where the open one began
   let spaceAt: i32 = -10;
@@ -327,20 +327,20 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
         ctrlStart = -1;
       }
       if (wlen == 0) wstart = i;
-      tri = 0;
+      last4 = 0;
       const first = i;
       while (true) {
         h = h * 31 + (c | 32);
         // The last four letters, five bits each (a = 1 … z = 26 in either case), hashed to 15 bits.
-        tri = ((tri << 5) | (c & 31)) & 0xfffff;
-        if (load<u8>(TRIGRAM_AT + ((tri ^ (tri >>> 15)) & 0x7fff)) != 0) keyAt = i - 3;
+        last4 = ((last4 << 5) | (c & 31)) & 0xfffff;
+        if (load<u8>(KEY_NAMES_AT + ((last4 ^ (last4 >>> 15)) & 0x7fff)) != 0) keyAt = i - 3;
         if (c < 91) capitalAt(c, i);
         c = code(++i);
         if (<u32>((c | 32) - 97) >= 26) break;
       }
       wlen += i - first;
       // The two three-letter key names (`pwd`, `api`) at the end of a run of letters.
-      if ((tri & 0x7fff) == PWD || (tri & 0x7fff) == API) keyAt = i - 3;
+      if ((last4 & 0x7fff) == PWD || (last4 & 0x7fff) == API) keyAt = i - 3;
     }
     const v = load<i32>(CLASS_FOLD_AT + (c << 2));
     const cls = v >>> 16;

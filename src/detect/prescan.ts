@@ -122,7 +122,7 @@ function instantiate(): Instance {
     'FILTER_AT',
     'WORDS_AT',
     'PAIRS_AT',
-    'TRIGRAM_AT',
+    'KEY_NAMES_AT',
     'COUNTS_AT',
     'TEXT_AT',
     'FLAGS',
@@ -134,7 +134,7 @@ function instantiate(): Instance {
   new Uint8Array(memory.buffer, layout.FILTER_AT, 65536).set(FILTER);
   copyTable(memory, layout.WORDS_AT ?? 0, WORDS);
   copyTable(memory, layout.PAIRS_AT ?? 0, PAIRS);
-  const table = new Uint8Array(memory.buffer, layout.TRIGRAM_AT, 32768);
+  const table = new Uint8Array(memory.buffer, layout.KEY_NAMES_AT, 32768);
   for (const k of KEY_PREFIXES) {
     // Letters as the loop folds them (a = 1 … z = 26, five bits each), hashed as the loop does.
     let q = 0;
