@@ -7,8 +7,10 @@
  *   {@link scanAnchors} in `injection.ts`, which stays as the fallback and the reference the tests
  *   compare against);
  * - for personal data: the runs of digits and separators that can hold a number or a dotted quad,
- *   and the places where an IBAN or an IPv6 address can start;
- * - for secrets: the `:`/`=` separators that have a secret-ish key name close enough before them.
+ *   and the places where an IBAN, an IPv6 address, an e-mail address (`@`) or a postcode can start;
+ * - for secrets: where a token anchor can start, and the `:`/`=` separators that have a secret-ish
+ *   key name close enough before them;
+ * - for invisible characters and escapes: the runs of code units outside printable ASCII.
  *
  * The lists are supersets of where each detector's regular expressions can match, so a detector
  * runs its own expressions only there and finds exactly what a scan of the whole text finds (tests
@@ -17,7 +19,7 @@
  *
  * The detectors are called one after another on the same text (the inspect stage, `inspectText`),
  * so the result of the last pass is kept for that text and reused; {@link forgetPrescan} drops it
- * (benchmarks call it so every round pays for its pass).
+ * (the stage and `inspectText` when done with a text, benchmarks so every round pays for its pass).
  *
  * Without WebAssembly (`node --jitless`) {@link prescan} returns `undefined` and every detector
  * scans the whole text as before.
@@ -47,7 +49,7 @@ export interface Prescan {
   /** Offsets of `::` and of `:h:h:h:` (one to four hex digits each). */
   readonly ip6: Int32Array | null;
   /**
-   * Offsets of `:` and `=` with a secret key name (its first three letters) at most
+   * Offsets of `:` and `=` with a secret key name (its first four letters) at most
    * {@link KEY_REACH} before and nothing between that a key's tail cannot hold.
    */
   readonly sep: Int32Array | null;
