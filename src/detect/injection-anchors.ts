@@ -312,8 +312,7 @@ export const WORD_BIT = 1;
 export const PAIR_BIT = 2;
 export const PAIR_KEY_BIT = 4;
 
-/** The filter index of a word hash or pair key. */
-export function fold16(h: number): number {
+function fold16(h: number): number {
   return (h ^ (h >>> 16)) & 0xffff;
 }
 

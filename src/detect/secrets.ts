@@ -457,20 +457,13 @@ export function detectSecrets(text: string): Finding[] {
   // The separators: with the single pass (prescan.ts), only those it lists (a key name's first
   // letters stand close enough before them, with nothing between that the key's tail cannot hold).
   const listed = pre?.sep ?? null;
-  let li = 0;
-  KEY_SEPARATOR.lastIndex = 0;
+  const atSep = { k: 0 };
+  const separators = listed === null ? KEY_SEPARATOR : KEY_SEPARATOR_AT;
+  separators.lastIndex = 0;
   for (;;) {
-    let sep: number;
-    if (listed === null) {
-      const m = KEY_SEPARATOR.exec(text);
-      if (m === null) break;
-      sep = m.index;
-    } else {
-      if (li >= listed.length) break;
-      sep = listed[li++]!;
-      KEY_SEPARATOR_AT.lastIndex = sep;
-      if (!KEY_SEPARATOR_AT.test(text)) continue;
-    }
+    const m = listed === null ? separators.exec(text) : execListed(text, separators, listed, atSep);
+    if (m === null) break;
+    const sep = m.index;
     if (sep < skipUntil) continue;
     const from = Math.max(0, sep - KEY_REACH);
     const k = KEY_BEFORE.exec(text.slice(from, sep));
