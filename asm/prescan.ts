@@ -41,7 +41,7 @@ export const L_IP4: i32 = 1; // runs of [0-9.] with 3 dots and 4 digits: start, 
 export const L_NUM: i32 = 2; // runs of [0-9+( ./)-] from a [+(0-9] with 7 digits: start, end
 export const L_IBAN: i32 = 3; // [A-Z][A-Z][0-9][0-9] starts
 export const L_IP6: i32 = 4; // "::" and ":h:h:h:" starts
-export const L_SEP: i32 = 5; // `:`/`=` with a key name's first letters at most `keyReach` before
+export const L_SEP: i32 = 5; // `:`/`=` that can end a key name, its tail, a quote and spaces (keyBefore)
 export const L_POST: i32 = 6; // a space before one digit and a capital, or before four or five digits
 export const L_TOKEN: i32 = 7; // where a secret-token anchor can start (not in order: sort)
 export const L_CTRL: i32 = 8; // runs of code units outside tab, line feed and printable ASCII: start, end
@@ -54,7 +54,6 @@ const A_NUM: i32 = 1; // goes on a run of number characters: space . / ( ) - +
 const A_NUM_OPEN: i32 = 2; // opens one: + (
 const A_TOKEN: i32 = 4; // a secret-token anchor can sit around it: _ - . /
 const A_SEP: i32 = 8; // a key separator: : =
-const A_TAIL: i32 = 16; // punctuation a key's tail may hold before its separator: _ . - " '
 const A_CTRL: i32 = 32; // outside tab, line feed and printable ASCII (every code unit from 0x80 too)
 const A_SENTENCE: i32 = 64; // ends a sentence: . ! ?
 const A_AT: i32 = 128; // @ (e-mail addresses)
@@ -87,17 +86,15 @@ export function configure(tag: i32, exfil: i32, role: i32, span: i32, maxHits: i
   memory.fill(ACT_AT, 0, 128);
   // space . / ( ) - +  go on a number run; + ( open one
   setAct(32, A_NUM);
-  setAct(46, A_NUM | A_TOKEN | A_TAIL | A_SENTENCE);
+  setAct(46, A_NUM | A_TOKEN | A_SENTENCE);
   setAct(47, A_NUM | A_TOKEN);
   setAct(40, A_NUM | A_NUM_OPEN);
   setAct(41, A_NUM);
-  setAct(45, A_NUM | A_TOKEN | A_TAIL);
+  setAct(45, A_NUM | A_TOKEN);
   setAct(43, A_NUM | A_NUM_OPEN);
-  setAct(95, A_TOKEN | A_TAIL); // _
+  setAct(95, A_TOKEN); // _
   setAct(58, A_SEP); // :
   setAct(61, A_SEP); // =
-  setAct(34, A_TAIL); // "
-  setAct(39, A_TAIL); // '
   setAct(33, A_SENTENCE); // !
   setAct(63, A_SENTENCE); // ?
   setAct(64, A_AT); // @
@@ -179,8 +176,56 @@ function one(list: i32, count: i32, s: i32): i32 {
   return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af);
 }
 
+/**
+ * Whether a secret key name can end before the separator at `i` (secrets.ts `KEY_SEPARATOR`:
+ * key name, `[\w.-]{0,32}`, a quote, up to four spaces, the separator). Read backwards: the spaces,
+ * the quote, then the run of `[\w.-]` that must hold the key name, where four letters that open a
+ * key name (`KEY_NAMES_AT`), or `pwd` or `api` ending a run of letters, must start at most
+ * `keyReach` before the separator. Called only at `:` and `=`.
+ */
+@inline function keyBefore(i: i32): bool {
+  const stop = max(0, i - keyReach);
+  let k = i - 1;
+  while (k >= stop && i - k <= 5 && isSpace(code(k))) k--;
+  if (i - k > 5) return false;
+  if (k >= stop && (code(k) == 34 || code(k) == 39)) k--;
+  // The last letters read, five bits each (a = 1 … z = 26 in either case), the first one highest.
+  let q: i32 = 0;
+  let letters: i32 = 0;
+  for (; k >= stop; k--) {
+    const c = code(k);
+    if (<u32>((c | 32) - 97) < 26) {
+      q = (q >>> 5) | ((c & 31) << 15);
+      letters++;
+      if (letters >= 4) {
+        if (load<u8>(KEY_NAMES_AT + ((q ^ (q >>> 15)) & 0x7fff)) != 0) return true;
+      } else if (letters == 3 && ((q >>> 5) == PWD || (q >>> 5) == API)) return true;
+    } else if (<u32>(c - 48) < 10 || c == 95 || c == 46 || c == 45) {
+      q = 0;
+      letters = 0;
+    } else return false;
+  }
+  return false;
+}
+
+/** Whether `c` is in JavaScript's `\s` (white space and line terminators). */
+@inline function isSpace(c: i32): bool {
+  if (c < 128) return c == 32 || (c >= 9 && c <= 13);
+  return (
+    c == 0xa0 ||
+    c == 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c == 0x2028 ||
+    c == 0x2029 ||
+    c == 0x202f ||
+    c == 0x205f ||
+    c == 0x3000 ||
+    c == 0xfeff
+  );
+}
+
 /** Closes a run of number characters: listed when it has seven digits and is not just a date. */
-function closeNum(start: i32, digits: i32, end: i32): void {
+@inline function closeNum(start: i32, digits: i32, end: i32): void {
   if (digits < 7) return;
   // `2026-11-30` (one separator kind of `-`, `/`, `.`): the number detector never reports a date,
   // and no other personal-data shape can start inside one, so the run is left out.
@@ -192,18 +237,18 @@ function closeNum(start: i32, digits: i32, end: i32): void {
 }
 
 /** Closes a run of `[0-9.]`: listed when it can hold a dotted quad. */
-function closeIp(start: i32, digits: i32, dots: i32, end: i32): void {
+@inline function closeIp(start: i32, digits: i32, dots: i32, end: i32): void {
   if (dots >= 3 && digits >= 4) n1 = pair(L_IP4, n1, start, end);
 }
 
 /** Closes both runs at `end` (a start below 0: that run is not open). */
-function closeRuns(numStart: i32, numDigits: i32, ipStart: i32, ipDigits: i32, ipDots: i32, end: i32): void {
+@inline function closeRuns(numStart: i32, numDigits: i32, ipStart: i32, ipDigits: i32, ipDots: i32, end: i32): void {
   if (numStart >= 0) closeNum(numStart, numDigits, end);
   if (ipStart >= 0) closeIp(ipStart, ipDigits, ipDots, end);
 }
 
 /** Where a secret-token anchor can start around the punctuation `c` at `i` (secrets.ts `TOKENS`). */
-function tokenAt(c: i32, i: i32, n: i32): void {
+@inline function tokenAt(c: i32, i: i32, n: i32): void {
   if (c == 95) {
     // gh[pousr]_  github_pat_  pm_  hp(pa|ca|at|ss)_  ps_ey  _api_
     const a = i >= 1 ? code(i - 1) : 0;
@@ -244,7 +289,7 @@ function tokenAt(c: i32, i: i32, n: i32): void {
 }
 
 /** Where a capital at `i` can open a token: `A(3T|KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA)`, `yJ`. */
-function capitalAt(c: i32, i: i32): void {
+@inline function capitalAt(c: i32, i: i32): void {
   if (c == 65) {
     const a = code(i + 1);
     if (a == 51 || a == 75 || a == 83 || a == 71 || a == 73 || a == 82 || a == 78) n7 = one(L_TOKEN, n7, i);
@@ -252,7 +297,7 @@ function capitalAt(c: i32, i: i32): void {
 }
 
 /** A digit at `i` after a space: listed when one capital or four or five digits in all follow. */
-function postcodeAt(i: i32, n: i32): void {
+@inline function postcodeAt(i: i32, n: i32): void {
   if (isUpper(code(i + 1))) {
     n6 = one(L_POST, n6, i - 1);
     return;
@@ -306,9 +351,6 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
   let c1: i32 = -10;
   let c2: i32 = -10;
   let chain: i32 = 0;
-  // secret-key state: the last four letters (5 bits each) and where the last key name began
-  let last4: i32 = 0;
-  let keyAt: i32 = -0x40000000;
   // postcodes: the last space; control and non-ASCII runs: where the open one began
   let spaceAt: i32 = -10;
   let ctrlStart: i32 = -1;
@@ -327,20 +369,15 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
         ctrlStart = -1;
       }
       if (wlen == 0) wstart = i;
-      last4 = 0;
       const first = i;
       while (true) {
         h = h * 31 + (c | 32);
         // The last four letters, five bits each (a = 1 … z = 26 in either case), hashed to 15 bits.
-        last4 = ((last4 << 5) | (c & 31)) & 0xfffff;
-        if (load<u8>(KEY_NAMES_AT + ((last4 ^ (last4 >>> 15)) & 0x7fff)) != 0) keyAt = i - 3;
         if (c < 91) capitalAt(c, i);
         c = code(++i);
         if (<u32>((c | 32) - 97) >= 26) break;
       }
       wlen += i - first;
-      // The two three-letter key names (`pwd`, `api`) at the end of a run of letters.
-      if ((last4 & 0x7fff) == PWD || (last4 & 0x7fff) == API) keyAt = i - 3;
     }
     const v = load<i32>(CLASS_FOLD_AT + (c << 2));
     const cls = v >>> 16;
@@ -383,7 +420,6 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
         continue;
       } else {
         if (!cjk && c >= 0x3040 && isCjk(c)) cjk = true;
-        if (c >= 128) keyAt = -0x40000000;
         if (numStart >= 0 || ipStart >= 0) {
           closeRuns(numStart, numDigits, ipStart, ipDigits, ipDots, i);
           numStart = -1;
@@ -421,10 +457,7 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
         numStart = i;
         numDigits = 0;
       }
-      if ((act & A_SEP) != 0) {
-        if (i - keyAt <= keyReach) n5 = one(L_SEP, n5, i);
-        keyAt = -0x40000000;
-      } else if (cls == PUNCT && (act & A_TAIL) == 0) keyAt = -0x40000000;
+      if ((act & A_SEP) != 0 && keyBefore(i)) n5 = one(L_SEP, n5, i);
       if (c == 58) {
         const gap = i - lastColon - 1;
         if (gap == 0) n4 = one(L_IP6, n4, lastColon);

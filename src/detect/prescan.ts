@@ -49,8 +49,9 @@ export interface Prescan {
   /** Offsets of `::` and of `:h:h:h:` (one to four hex digits each). */
   readonly ip6: Int32Array | null;
   /**
-   * Offsets of `:` and `=` with a secret key name (its first four letters) at most
-   * {@link KEY_REACH} before and nothing between that a key's tail cannot hold.
+   * Offsets of `:` and `=` that can end `<key name>[\w.-]*["']?\s{0,4}` (secrets.ts
+   * `KEY_SEPARATOR`): the key name's first four letters, or `pwd`/`api` ending a run of letters,
+   * at most {@link KEY_REACH} before.
    */
   readonly sep: Int32Array | null;
   /** Offsets of a space before one digit and a capital, or before a run of four or five digits (postcodes). */
@@ -78,9 +79,9 @@ const SHORT_COPY = 64;
 const LISTS = 9;
 
 /**
- * Key names of secrets.ts by their first four letters (the table the pass looks up after every
- * letter); `pwd` and `api` also followed by any letter (at the end of a run of letters the pass
- * checks those two itself).
+ * Key names of secrets.ts by their first four letters (the table the pass looks up, reading back
+ * from each `:` and `=`); `pwd` and `api` also followed by any letter (at the end of a run of
+ * letters the pass checks those two itself).
  */
 const KEY_PREFIXES = ['secr', 'acce', 'acco', 'pass', 'toke', 'auth', 'cred', 'bear', 'priv'];
 for (const three of ['pwd', 'api'])

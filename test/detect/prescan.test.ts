@@ -168,6 +168,12 @@ describe('single pass: the same findings as whole-text scans', () => {
       '漢',
       ' Berlin',
       ' Street',
+      'pwd',
+      'api',
+      '\t',
+      '\u00a0',
+      '\u3000',
+      '    ',
     ];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 120 }), (parts) => {
@@ -176,6 +182,70 @@ describe('single pass: the same findings as whole-text scans', () => {
       }),
       { numRuns: 400, seed: 20261130 },
     );
+  });
+
+  it('on key = value shapes: key names, tails, quotes and every kind of space before the separator', () => {
+    // The pass reads back from each `:` and `=` for a key name (asm/prescan.ts keyBefore); the
+    // secret detector's expression looks behind the separator with `\s`, which holds Unicode spaces.
+    const keys = [
+      'password',
+      'PASSWD',
+      'pwd',
+      'mypwd',
+      'pwdx',
+      'api',
+      'api_key',
+      'apiKey',
+      'x-api-key',
+      'secret',
+      'aws_secret_access_key',
+      'token',
+      '_authToken',
+      'Authorization',
+      'bearer',
+      'credential',
+      'private-key',
+      'accountid',
+      'keypass',
+      'pas',
+      'tok',
+    ];
+    const tails = ['', '_value', '.enc', '-1', '_b64', '2', 'x'.repeat(32), 'x'.repeat(33), 'é', ' '];
+    const quotes = ['', '"', "'", '""'];
+    const spaces = [
+      '',
+      ' ',
+      '    ',
+      '     ',
+      '\t',
+      '\u00a0',
+      '\u2003',
+      '\u3000',
+      '\ufeff',
+      '\u180e',
+      '\n',
+      ' \r\n',
+    ];
+    const lead = ['', ' ', 'x', 'é', '(', '"', ':', '{"', 'x'.repeat(60)];
+    let found = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...lead),
+        fc.constantFrom(...keys),
+        fc.constantFrom(...tails),
+        fc.constantFrom(...quotes),
+        fc.constantFrom(...spaces),
+        fc.constantFrom(':', '=', ':=', '=='),
+        fc.stringMatching(/^[A-Za-z0-9+/]{6,40}$/),
+        (a, key, tail, quote, space, sep, value) => {
+          const { on, off } = bothWays(`${a}${key}${tail}${quote}${space}${sep} "${value}"`);
+          expect(on).toEqual(off);
+          if ((on as { secrets: unknown[] }).secrets.length > 0) found++;
+        },
+      ),
+      { numRuns: 1500, seed: 20261201 },
+    );
+    expect(found).toBeGreaterThan(50); // the shapes do reach the key check and find secrets (116 here)
   });
 
   it('when a list fills up (a text of little but candidates), that detector scans the text itself', () => {
