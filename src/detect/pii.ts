@@ -359,6 +359,12 @@ function numberAt(run: string, offset: number, out: Finding[]): boolean {
   // Without `+`, every format here has at least nine digits (SSN, trunk-prefixed phone), and none
   // more than 19 (a card); E.164 with `+` has 8–15. Most candidates (log counters, ids) stop here.
   if (count > 19 || (count < 9 && run.charCodeAt(0) !== 43)) return false;
+  // Which formats this many digits can be: cards 13–19, SSNs 9, RRNs 13, E.164 (`+`) 8–15, NANP
+  // 10, trunk-prefixed (a leading `0` or `(0`) 9–11. Anything else is none of them (most ids,
+  // counters and durations in logs), decided without running the expressions below.
+  const lead = run.charCodeAt(0);
+  const trunk = lead === 48 || (lead === 40 && run.charCodeAt(1) === 48);
+  if (count < 13 && count !== 9 && count !== 10 && lead !== 43 && !(trunk && count <= 11)) return false;
   // Cards: 13–19 digits, no separators or one kind (space or dash) between groups.
   if (count >= 13 && CARD_SHAPE.test(run) && ONE_SEPARATOR.test(run.replace(DIGITS_AND_BRACKETS, ''))) {
     const digits = run.replace(NON_DIGITS, '');
@@ -453,15 +459,16 @@ function numbers(text: string, run: string, offset: number, out: Finding[]): voi
     let last = i;
     let digits = first;
     let endsFrom = -1;
-    const ends: number[] = [];
+    // Group indexes where a chain can end (at most 7), in CHAIN_ENDS.
+    let nEnds = 0;
     while (last + 1 < ng && last - i < 7 && groups[3 * (last + 1) + 2]! >= 2) {
       last++;
       digits += groups[3 * last + 2]!;
       if (digits > 19) break;
-      if (digits >= 8 && !(i === 0 && last === ng - 1) && (digits >= 9 || plus)) ends.push(last);
+      if (digits >= 8 && !(i === 0 && last === ng - 1) && (digits >= 9 || plus)) CHAIN_ENDS[nEnds++] = last;
     }
-    for (let k = ends.length - 1; k >= 0; k--) {
-      const j = ends[k]!;
+    for (let k = nEnds - 1; k >= 0; k--) {
+      const j = CHAIN_ENDS[k]!;
       const ge = groups[3 * j + 1]!;
       if (ge === run.length && isWord(after)) continue;
       if (numberAt(run.slice(gs, ge), offset + gs, out)) {
@@ -473,8 +480,29 @@ function numbers(text: string, run: string, offset: number, out: Finding[]): voi
   }
 }
 
+/** Where the chains {@link numbers} tries from one group can end (at most seven groups on). */
+const CHAIN_ENDS = new Int32Array(8);
+
 /** The group buffer {@link numbers} reuses (grown for a run with more groups, kept up to 1,024). */
 let GROUPS = new Int32Array(48);
+
+const VERSION = 'version';
+
+/** Whether `version` (any case), then only spaces, `:` and `=`, stands right before `at` within ten characters. */
+function versionBefore(text: string, at: number): boolean {
+  const from = Math.max(0, at - 10);
+  let k = at;
+  while (k > from && isVersionGap(text.charCodeAt(k - 1))) k--;
+  if (k - VERSION.length < from) return false;
+  for (let i = 0; i < VERSION.length; i++)
+    if ((text.charCodeAt(k - VERSION.length + i) | 32) !== VERSION.charCodeAt(i)) return false;
+  return true;
+}
+
+/** `\s`, `:` or `=`. */
+function isVersionGap(c: number): boolean {
+  return c === 58 || c === 61 || c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(String.fromCharCode(c)));
+}
 
 function ipv4(text: string, start: number, end: number, out: Finding[]): void {
   const before = start > 0 ? text.charCodeAt(start - 1) : 32;
@@ -485,11 +513,7 @@ function ipv4(text: string, start: number, end: number, out: Finding[]): void {
   if (!isIPv4(value)) return;
   // `v1.2.3.4` and `version 1.2.3.4` are versions.
   if (before === 86 || before === 118) return;
-  if (
-    (before === 32 || before === 58 || before === 61) &&
-    /version[\s:=]*$/i.test(text.slice(Math.max(0, start - 10), start))
-  )
-    return;
+  if ((before === 32 || before === 58 || before === 61) && versionBefore(text, start)) return;
   push(
     out,
     'pii.ip-address',
@@ -597,7 +621,11 @@ export function detectPii(text: string): Finding[] {
     if (k === IP4) {
       ipv4(text, pos, cursor, out);
     } else if (k === NUM) {
-      numbers(text, text.slice(pos, cursor), pos, out);
+      // Every format here has at least eight digits (E.164's minimum): most runs (ids, counters,
+      // dotted quads) have fewer and are passed over without a copy.
+      let digits = 0;
+      for (let i = pos; i < cursor && digits < 8; i++) if (isDigit(text.charCodeAt(i))) digits++;
+      if (digits >= 8) numbers(text, text.slice(pos, cursor), pos, out);
     } else if (k === AT) {
       cursor = email(text, pos, out);
     } else if (k === IBAN) {
