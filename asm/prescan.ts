@@ -387,14 +387,10 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
   ctrlStart = -1;
   for (let i: i32 = 0; i <= n; i++) {
     let c: i32 = code(i); // TEXT_AT[n] holds a space (the caller's sentinel)
-    let lower = (c | 32) - 97;
-    if (<u32>lower < 26) {
-      // A letter ends any run of digits and separators, and any run of other code units.
-      if (numStart >= 0 || ipStart >= 0) {
-        closeRuns(numStart, numDigits, ipStart, ipDigits, ipDots, i);
-        numStart = -1;
-        ipStart = -1;
-      }
+    if (<u32>((c | 32) - 97) < 26 || <u32>(c - 48) < 10) {
+      // A run of ASCII letters and digits (one word for the injection scan), read by tight loops:
+      // a letter ends any run of number characters; the checks that look at what stands before a
+      // run of digits (a space: postcodes; two capitals: IBANs) run at its first digit.
       if (ctrlStart >= 0) {
         n8 = pair(L_CTRL, n8, ctrlStart, i);
         ctrlStart = -1;
@@ -402,11 +398,39 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       if (wlen == 0) wstart = i;
       const first = i;
       while (true) {
-        h = h * 31 + (c | 32);
-        // The last four letters, five bits each (a = 1 … z = 26 in either case), hashed to 15 bits.
-        if (c < 91) capitalAt(c, i);
-        c = code(++i);
-        if (<u32>((c | 32) - 97) >= 26) break;
+        if (<u32>(c - 48) < 10) {
+          if (numStart < 0) {
+            numStart = i;
+            numDigits = 0;
+          }
+          if (ipStart < 0) {
+            ipStart = i;
+            ipDigits = 0;
+            ipDots = 0;
+          }
+          if (spaceAt == i - 1) postcodeAt(i, n);
+          if (i >= 2 && i + 1 < n && isUpper(code(i - 1)) && isUpper(code(i - 2)) && <u32>(code(i + 1) - 48) < 10)
+            n3 = one(L_IBAN, n3, i - 2);
+          const digitsFrom = i;
+          do {
+            h = h * 31 + c;
+            c = code(++i);
+          } while (<u32>(c - 48) < 10);
+          numDigits += i - digitsFrom;
+          ipDigits += i - digitsFrom;
+          if (<u32>((c | 32) - 97) >= 26) break;
+        }
+        if (numStart >= 0 || ipStart >= 0) {
+          closeRuns(numStart, numDigits, ipStart, ipDigits, ipDots, i);
+          numStart = -1;
+          ipStart = -1;
+        }
+        do {
+          h = h * 31 + (c | 32);
+          if (c < 91) capitalAt(c, i);
+          c = code(++i);
+        } while (<u32>((c | 32) - 97) < 26);
+        if (<u32>(c - 48) >= 10) break;
       }
       wlen += i - first;
     }
@@ -420,42 +444,12 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       ctrlStart = -1;
     }
     if (cls == WORD) {
-      if (<u32>(c - 48) < 10) {
-        // A run of ASCII digits, read by a tight loop like letters; the checks that look at what
-        // stands before a run (a space: postcodes; two capitals: IBANs) run at its first digit.
-        if (numStart < 0) {
-          numStart = i;
-          numDigits = 0;
-        }
-        if (ipStart < 0) {
-          ipStart = i;
-          ipDigits = 0;
-          ipDots = 0;
-        }
-        if (spaceAt == i - 1) postcodeAt(i, n);
-        if (i >= 2 && i + 1 < n && isUpper(code(i - 1)) && isUpper(code(i - 2)) && <u32>(code(i + 1) - 48) < 10)
-          n3 = one(L_IBAN, n3, i - 2);
-        if (wlen == 0) wstart = i;
-        const first = i;
-        while (true) {
-          h = h * 31 + c;
-          c = code(++i);
-          if (<u32>(c - 48) >= 10) break;
-        }
-        const run = i - first;
-        numDigits += run;
-        ipDigits += run;
-        wlen += run;
-        // The code unit after the run is read again by the next turn of the loop.
-        i--;
-        continue;
-      } else {
-        if (!cjk && c >= 0x3040 && isCjk(c)) cjk = true;
-        if (numStart >= 0 || ipStart >= 0) {
-          closeRuns(numStart, numDigits, ipStart, ipDigits, ipDots, i);
-          numStart = -1;
-          ipStart = -1;
-        }
+      // A word character outside ASCII (the loop above took letters and digits): the word goes on.
+      if (!cjk && c >= 0x3040 && isCjk(c)) cjk = true;
+      if (numStart >= 0 || ipStart >= 0) {
+        closeRuns(numStart, numDigits, ipStart, ipDigits, ipDots, i);
+        numStart = -1;
+        ipStart = -1;
       }
       if (wlen == 0) wstart = i;
       h = h * 31 + (v & 0xffff);

@@ -408,7 +408,7 @@ function numbers(text: string, run: string, offset: number, out: Finding[]): voi
   // Every format here has at least eight digits (E.164's minimum).
   let count = 0;
   for (let i = 0; i < run.length; i++) if (isDigit(run.charCodeAt(i))) count++;
-  if (count < 8 || DATE.test(run)) return;
+  if (count < 8 || (run.length === 10 && DATE.test(run))) return;
   const before = offset > 0 ? text.charCodeAt(offset - 1) : 32;
   const after = text.charCodeAt(offset + run.length);
   const bounded =
