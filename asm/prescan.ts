@@ -338,6 +338,51 @@ let chain: i32 = 0;
 let spaceAt: i32 = -10;
 let ctrlStart: i32 = -1;
 
+/** The word of `wlen` code units ending at `i` (hash `h`): anchors, word pairs, spaced-out letters. */
+@inline function endWord(i: i32, h: i32, wlen: i32, allowed: i32): void {
+  if (wlen == 1) {
+    const first = load<i32>(CLASS_FOLD_AT + (code(wstart) << 2)) & 0xffff;
+    const isLetter = (first >= 97 && first <= 122) || first > 127;
+    if (isLetter && spacedRun > 0 && wstart - lastWordEnd <= 2) spacedRun++;
+    else {
+      if (spacedRun >= 5) hit(spacedStart, min(lastWordEnd, spacedStart + spacedSpan), allowed);
+      spacedRun = isLetter ? 1 : 0;
+      spacedStart = wstart;
+    }
+  } else if (spacedRun > 0) {
+    if (spacedRun >= 5) hit(spacedStart, min(lastWordEnd, spacedStart + spacedSpan), allowed);
+    spacedRun = 0;
+  }
+  const bits = <i32>load<u8>(FILTER_AT + ((h ^ (h >>> 16)) & 0xffff));
+  let wv: i32 = 0;
+  if ((bits & WORD_BIT) != 0) {
+    wv = lookup(WORDS_AT, h);
+    let fam = (wv & allowed) | (sentenceStart ? (wv >>> START_SHIFT) & allowed : 0);
+    if ((wv & TAG_WORD) != 0 && wstart > 0) {
+      const before = code(wstart - 1);
+      if (before == 60 || before == 91 || before == 47) fam |= famTag & allowed;
+    }
+    if (fam != 0) hit(wstart, i, fam);
+  }
+  if (prevStart >= 0 && prevPair) {
+    const key = (prevH * <i32>0x9e3779b1) ^ h;
+    if ((<i32>load<u8>(FILTER_AT + ((key ^ (key >>> 16)) & 0xffff)) & PAIR_KEY_BIT) != 0) {
+      const pv = lookup(PAIRS_AT, key);
+      const pf = (pv & allowed) | (prevAtSentence ? (pv >>> START_SHIFT) & allowed : 0);
+      if (pf != 0) hit(prevStart, i, pf);
+    }
+  }
+  lastValue = wv;
+  lastWasLineOpener = lineStart;
+  prevH = h;
+  prevPair = (bits & PAIR_BIT) != 0;
+  prevStart = wstart;
+  prevAtSentence = sentenceStart;
+  lastWordEnd = i;
+  sentenceStart = false;
+  lineStart = false;
+}
+
 /**
  * Scans the `n` code units at TEXT_AT; the lists start at `lists` (`hitsCap` ints of anchors,
  * then `capacity` ints per other list). Lengths and flags land in COUNTS.
@@ -434,6 +479,25 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       }
       wlen += i - first;
     }
+    if (c == 32) {
+      // A space (the commonest separator) ends the word and any run of `[0-9.]` or of control
+      // characters, and is remembered for postcodes; a run of number characters goes on.
+      if (ctrlStart >= 0) {
+        n8 = pair(L_CTRL, n8, ctrlStart, i);
+        ctrlStart = -1;
+      }
+      if (ipStart >= 0) {
+        closeIp(ipStart, ipDigits, ipDots, i);
+        ipStart = -1;
+      }
+      spaceAt = i;
+      if (wlen > 0) {
+        endWord(i, h, wlen, allowed);
+        h = 0;
+        wlen = 0;
+      }
+      continue;
+    }
     const v = load<i32>(CLASS_FOLD_AT + (c << 2));
     const cls = v >>> 16;
     const act: i32 = c < 128 ? <i32>load<u8>(ACT_AT + c) : A_CTRL;
@@ -456,90 +520,41 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       wlen++;
       continue;
     }
-    // Separators and punctuation: which runs go on. A space (the commonest) only ends a dotted-quad
-    // run and is remembered for postcodes.
-    if (c == 32) {
-      if (ipStart >= 0) {
-        closeIp(ipStart, ipDigits, ipDots, i);
-        ipStart = -1;
+    // Separators and punctuation other than the space: which runs go on.
+    if (c == 46) {
+      if (ipStart >= 0) ipDots++;
+    } else if (ipStart >= 0) {
+      closeIp(ipStart, ipDigits, ipDots, i);
+      ipStart = -1;
+    }
+    if ((act & A_TOKEN) != 0) tokenAt(c, i, n);
+    else if ((act & A_AT) != 0) n9 = one(L_AT, n9, i);
+    if ((act & A_NUM) == 0) {
+      if (numStart >= 0) {
+        closeNum(numStart, numDigits, i);
+        numStart = -1;
       }
-      spaceAt = i;
-    } else {
-      if (c == 46) {
-        if (ipStart >= 0) ipDots++;
-      } else if (ipStart >= 0) {
-        closeIp(ipStart, ipDigits, ipDots, i);
-        ipStart = -1;
-      }
-      if ((act & A_TOKEN) != 0) tokenAt(c, i, n);
-      else if ((act & A_AT) != 0) n9 = one(L_AT, n9, i);
-      if ((act & A_NUM) == 0) {
-        if (numStart >= 0) {
-          closeNum(numStart, numDigits, i);
-          numStart = -1;
-        }
-      } else if (numStart < 0 && (act & A_NUM_OPEN) != 0) {
-        numStart = i;
-        numDigits = 0;
-      }
-      if ((act & A_SEP) != 0 && keyBefore(i)) n5 = one(L_SEP, n5, i);
-      if (c == 58) {
-        const gap = i - lastColon - 1;
-        if (gap == 0) n4 = one(L_IP6, n4, lastColon);
-        let linked = gap >= 1 && gap <= 4;
-        for (let k = lastColon + 1; linked && k < i; k++) linked = isHex(code(k));
-        if (linked) {
-          chain++;
-          if (chain >= 4) n4 = one(L_IP6, n4, c2);
-        } else chain = 1;
-        c2 = c1;
-        c1 = lastColon;
-        lastColon = i;
-      }
+    } else if (numStart < 0 && (act & A_NUM_OPEN) != 0) {
+      numStart = i;
+      numDigits = 0;
+    }
+    if ((act & A_SEP) != 0 && keyBefore(i)) n5 = one(L_SEP, n5, i);
+    if (c == 58) {
+      const gap = i - lastColon - 1;
+      if (gap == 0) n4 = one(L_IP6, n4, lastColon);
+      let linked = gap >= 1 && gap <= 4;
+      for (let k = lastColon + 1; linked && k < i; k++) linked = isHex(code(k));
+      if (linked) {
+        chain++;
+        if (chain >= 4) n4 = one(L_IP6, n4, c2);
+      } else chain = 1;
+      c2 = c1;
+      c1 = lastColon;
+      lastColon = i;
     }
     if (cls == IGNORABLE) continue;
     if (wlen > 0) {
-      if (wlen == 1) {
-        const first = load<i32>(CLASS_FOLD_AT + (code(wstart) << 2)) & 0xffff;
-        const isLetter = (first >= 97 && first <= 122) || first > 127;
-        if (isLetter && spacedRun > 0 && wstart - lastWordEnd <= 2) spacedRun++;
-        else {
-          if (spacedRun >= 5) hit(spacedStart, min(lastWordEnd, spacedStart + spacedSpan), allowed);
-          spacedRun = isLetter ? 1 : 0;
-          spacedStart = wstart;
-        }
-      } else if (spacedRun > 0) {
-        if (spacedRun >= 5) hit(spacedStart, min(lastWordEnd, spacedStart + spacedSpan), allowed);
-        spacedRun = 0;
-      }
-      const bits = <i32>load<u8>(FILTER_AT + ((h ^ (h >>> 16)) & 0xffff));
-      let wv: i32 = 0;
-      if ((bits & WORD_BIT) != 0) {
-        wv = lookup(WORDS_AT, h);
-        let fam = (wv & allowed) | (sentenceStart ? (wv >>> START_SHIFT) & allowed : 0);
-        if ((wv & TAG_WORD) != 0 && wstart > 0) {
-          const before = code(wstart - 1);
-          if (before == 60 || before == 91 || before == 47) fam |= famTag & allowed;
-        }
-        if (fam != 0) hit(wstart, i, fam);
-      }
-      if (prevStart >= 0 && prevPair) {
-        const key = (prevH * <i32>0x9e3779b1) ^ h;
-        if ((<i32>load<u8>(FILTER_AT + ((key ^ (key >>> 16)) & 0xffff)) & PAIR_KEY_BIT) != 0) {
-          const pv = lookup(PAIRS_AT, key);
-          const pf = (pv & allowed) | (prevAtSentence ? (pv >>> START_SHIFT) & allowed : 0);
-          if (pf != 0) hit(prevStart, i, pf);
-        }
-      }
-      lastValue = wv;
-      lastWasLineOpener = lineStart;
-      prevH = h;
-      prevPair = (bits & PAIR_BIT) != 0;
-      prevStart = wstart;
-      prevAtSentence = sentenceStart;
-      lastWordEnd = i;
-      sentenceStart = false;
-      lineStart = false;
+      endWord(i, h, wlen, allowed);
       h = 0;
       wlen = 0;
     }
