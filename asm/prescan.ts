@@ -57,6 +57,7 @@ const A_SEP: i32 = 8; // a key separator: : =
 const A_CTRL: i32 = 32; // outside tab, line feed and printable ASCII (every code unit from 0x80 too)
 const A_SENTENCE: i32 = 64; // ends a sentence: . ! ?
 const A_AT: i32 = 128; // @ (e-mail addresses)
+const A_PLAIN: i32 = 16; // punctuation that only ends runs and the word: " , ; { } [ ] and the like
 
 // (No string literals here: the module's static data would sit at the start of memory, where the
 // tables go.)
@@ -98,6 +99,10 @@ export function configure(tag: i32, exfil: i32, role: i32, span: i32, maxHits: i
   setAct(33, A_SENTENCE); // !
   setAct(63, A_SENTENCE); // ?
   setAct(64, A_AT); // @
+  for (let c: i32 = 33; c < 127; c++) {
+    const alnum = <u32>((c | 32) - 97) < 26 || <u32>(c - 48) < 10;
+    if (!alnum && load<u8>(ACT_AT + c) == 0 && c != 60 && c != 39) store<u8>(ACT_AT + c, A_PLAIN);
+  }
   for (let c: i32 = 0; c < 128; c++)
     if (c == 0x7f || (c < 0x20 && c != 9 && c != 10)) store<u8>(ACT_AT + c, <i32>load<u8>(ACT_AT + c) | A_CTRL);
 }
@@ -498,9 +503,31 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       }
       continue;
     }
+    const act: i32 = c < 128 ? <i32>load<u8>(ACT_AT + c) : A_CTRL;
+    if (act == A_PLAIN) {
+      // Punctuation that lists nothing (quotes, commas, brackets, …): it ends the runs and the word.
+      if (ctrlStart >= 0) {
+        n8 = pair(L_CTRL, n8, ctrlStart, i);
+        ctrlStart = -1;
+      }
+      if (ipStart >= 0) {
+        closeIp(ipStart, ipDigits, ipDots, i);
+        ipStart = -1;
+      }
+      if (numStart >= 0) {
+        closeNum(numStart, numDigits, i);
+        numStart = -1;
+      }
+      if (wlen > 0) {
+        endWord(i, h, wlen, allowed);
+        h = 0;
+        wlen = 0;
+      }
+      prevStart = -1;
+      continue;
+    }
     const v = load<i32>(CLASS_FOLD_AT + (c << 2));
     const cls = v >>> 16;
-    const act: i32 = c < 128 ? <i32>load<u8>(ACT_AT + c) : A_CTRL;
     if ((act & A_CTRL) != 0) {
       if (ctrlStart < 0) ctrlStart = i;
     } else if (ctrlStart >= 0) {
