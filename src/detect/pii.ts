@@ -501,7 +501,9 @@ function versionBefore(text: string, at: number): boolean {
 
 /** `\s`, `:` or `=`. */
 function isVersionGap(c: number): boolean {
-  return c === 58 || c === 61 || c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(String.fromCharCode(c)));
+  return (
+    c === 58 || c === 61 || c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(String.fromCharCode(c)))
+  );
 }
 
 function ipv4(text: string, start: number, end: number, out: Finding[]): void {
