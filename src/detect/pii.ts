@@ -313,6 +313,9 @@ function isWord(c: number): boolean {
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
+function isDashOrSpace(c: number): boolean {
+  return c === 45 || c === 32;
+}
 function isHexOrColon(c: number): boolean {
   return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
 }
@@ -359,12 +362,15 @@ function numberAt(run: string, offset: number, out: Finding[]): boolean {
   // Without `+`, every format here has at least nine digits (SSN, trunk-prefixed phone), and none
   // more than 19 (a card); E.164 with `+` has 8–15. Most candidates (log counters, ids) stop here.
   if (count > 19 || (count < 9 && run.charCodeAt(0) !== 43)) return false;
-  // Which formats this many digits can be: cards 13–19, SSNs 9, RRNs 13, E.164 (`+`) 8–15, NANP
-  // 10, trunk-prefixed (a leading `0` or `(0`) 9–11. Anything else is none of them (most ids,
-  // counters and durations in logs), decided without running the expressions below.
+  // Which formats this many digits can be: cards 13–19, SSNs 9 (`ddd-dd-dddd`, each separator a
+  // dash or a space), RRNs 13, E.164 (`+`) 8–15, NANP 10, trunk-prefixed (a leading `0` or `(0`)
+  // 9–11. Anything else is none of them (most ids, counters, durations and dotted quads in logs),
+  // decided without running the expressions below.
   const lead = run.charCodeAt(0);
   const trunk = lead === 48 || (lead === 40 && run.charCodeAt(1) === 48);
-  if (count < 13 && count !== 9 && count !== 10 && lead !== 43 && !(trunk && count <= 11)) return false;
+  const ssn =
+    count === 9 && run.length === 11 && isDashOrSpace(run.charCodeAt(3)) && isDashOrSpace(run.charCodeAt(6));
+  if (count < 13 && !ssn && count !== 10 && lead !== 43 && !(trunk && count <= 11)) return false;
   // Cards: 13–19 digits, no separators or one kind (space or dash) between groups.
   if (count >= 13 && CARD_SHAPE.test(run) && ONE_SEPARATOR.test(run.replace(DIGITS_AND_BRACKETS, ''))) {
     const digits = run.replace(NON_DIGITS, '');
@@ -516,14 +522,18 @@ function ipv4(text: string, start: number, end: number, out: Finding[]): void {
   // `v1.2.3.4` and `version 1.2.3.4` are versions.
   if (before === 86 || before === 118) return;
   if ((before === 32 || before === 58 || before === 61) && versionBefore(text, start)) return;
-  push(
-    out,
-    'pii.ip-address',
-    'low',
-    start,
-    end,
-    `${value.slice(0, value.indexOf('.') + 1)}…[${value.length}]`,
-  );
+  push(out, 'pii.ip-address', 'low', start, end, ipv4Evidence(value));
+}
+
+/** IPv4 evidence (`10.…[12]`) by first octet and length, made once each: logs repeat a few of them. */
+const IPV4_EVIDENCE: (string | undefined)[] = [];
+
+/** The evidence for `value`, a valid dotted quad (first octet ≤ 255, at most 15 characters). */
+function ipv4Evidence(value: string): string {
+  let octet = 0;
+  let k = 0;
+  for (; value.charCodeAt(k) !== 46; k++) octet = octet * 10 + value.charCodeAt(k) - 48;
+  return (IPV4_EVIDENCE[octet * 16 + value.length] ??= `${value.slice(0, k + 1)}…[${value.length}]`);
 }
 
 function ipv6(text: string, colon: number, out: Finding[]): number {
