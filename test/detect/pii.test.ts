@@ -52,6 +52,22 @@ const positives: [rule: string, value: string][] = [
   ['pii.postal-address', 'Stephansplatz 1, 1010 Wien'],
 ];
 
+describe('pii: dotted quads after the word version', () => {
+  it('are versions only right after `version` (any case) and spaces, `:` or `=`', () => {
+    const ip = (text: string): string[] =>
+      detectPii(text)
+        .filter((f) => f.rule === 'pii.ip-address')
+        .map((f) => `${text.slice(f.start, f.end)} ${f.evidence}`);
+    for (const text of ['version 10.0.0.1', 'Version: 10.0.0.1', 'VERSION=10.0.0.1', 'conversion 10.0.0.1'])
+      expect(ip(text), text).toEqual([]);
+    expect(ip('versions 10.0.0.1')).toEqual(['10.0.0.1 10.…[8]']);
+    expect(ip('version, 10.9.9.9')).toEqual(['10.9.9.9 10.…[8]']);
+    expect(ip('versionX=172.16.254.1 and 8.8.8.8')).toEqual(['172.16.254.1 172.…[12]', '8.8.8.8 8.…[7]']);
+    // More than ten characters back, `version` no longer counts.
+    expect(ip('version       10.0.0.1')).toEqual(['10.0.0.1 10.…[8]']);
+  });
+});
+
 describe('pii: positives in prose and JSON, evidence masked', () => {
   for (const [rule, value] of positives) {
     it(`${rule}: ${value}`, () => {
@@ -97,6 +113,10 @@ describe('pii: negatives', () => {
     '12:30:45',
     'version 1.2.3',
     'version 1.2.3.4',
+    'Version: 10.0.0.1',
+    'VERSION=10.0.0.1',
+    'version \t 10.0.0.1',
+    'conversion 10.0.0.1',
     'v1.2.3.4',
     '1.2.3.4.5',
     '999.1.1.1',
