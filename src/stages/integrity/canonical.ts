@@ -25,10 +25,17 @@ export interface Canonical {
   readonly hash: string;
 }
 
-/** The definition object that is pinned: `def` without the excluded top-level keys. */
+/**
+ * The definition object that is pinned: `def` without the excluded top-level keys. Every other own
+ * key is kept as an own property, `__proto__` too (JSON.parse makes it one; an assignment would
+ * set the copy's prototype instead and leave the key, and whatever an upstream put in it, out of
+ * the hash).
+ */
 export function pinnedPart(def: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(def)) if (!EXCLUDED_KEYS.includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(def))
+    if (!EXCLUDED_KEYS.includes(k))
+      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
