@@ -229,9 +229,15 @@ function one(list: i32, count: i32, s: i32): i32 {
   );
 }
 
-/** Closes a run of number characters: listed when it has seven digits and is not just a date. */
-@inline function closeNum(start: i32, digits: i32, end: i32): void {
-  if (digits < 7) return;
+/**
+ * Ends the open run of number characters (if any) at `end`: listed when it has seven digits and is
+ * not just a date.
+ */
+@inline function endNum(end: i32): void {
+  if (numStart < 0) return;
+  const start = numStart;
+  numStart = -1;
+  if (numDigits < 7) return;
   // `2026-11-30` (one separator kind of `-`, `/`, `.`): the number detector never reports a date,
   // and no other personal-data shape can start inside one, so the run is left out.
   if (end - start == 10) {
@@ -241,15 +247,18 @@ function one(list: i32, count: i32, s: i32): i32 {
   n2 = pair(L_NUM, n2, start, end);
 }
 
-/** Closes a run of `[0-9.]`: listed when it can hold a dotted quad. */
-@inline function closeIp(start: i32, digits: i32, dots: i32, end: i32): void {
-  if (dots >= 3 && digits >= 4) n1 = pair(L_IP4, n1, start, end);
+/** Ends the open run of `[0-9.]` (if any) at `end`: listed when it can hold a dotted quad. */
+@inline function endIp(end: i32): void {
+  if (ipStart < 0) return;
+  if (ipDots >= 3 && ipDigits >= 4) n1 = pair(L_IP4, n1, ipStart, end);
+  ipStart = -1;
 }
 
-/** Closes both runs at `end` (a start below 0: that run is not open). */
-@inline function closeRuns(numStart: i32, numDigits: i32, ipStart: i32, ipDigits: i32, ipDots: i32, end: i32): void {
-  if (numStart >= 0) closeNum(numStart, numDigits, end);
-  if (ipStart >= 0) closeIp(ipStart, ipDigits, ipDots, end);
+/** Ends the open run of control and non-ASCII code units (if any) at `end`. */
+@inline function endCtrl(end: i32): void {
+  if (ctrlStart < 0) return;
+  n8 = pair(L_CTRL, n8, ctrlStart, end);
+  ctrlStart = -1;
 }
 
 /** Where a secret-token anchor can start around the punctuation `c` at `i` (secrets.ts `TOKENS`). */
@@ -441,10 +450,7 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
       // A run of ASCII letters and digits (one word for the injection scan), read by tight loops:
       // a letter ends any run of number characters; the checks that look at what stands before a
       // run of digits (a space: postcodes; two capitals: IBANs) run at its first digit.
-      if (ctrlStart >= 0) {
-        n8 = pair(L_CTRL, n8, ctrlStart, i);
-        ctrlStart = -1;
-      }
+      endCtrl(i);
       if (wlen == 0) wstart = i;
       const first = i;
       while (true) {
@@ -470,11 +476,8 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
           ipDigits += i - digitsFrom;
           if (<u32>((c | 32) - 97) >= 26) break;
         }
-        if (numStart >= 0 || ipStart >= 0) {
-          closeRuns(numStart, numDigits, ipStart, ipDigits, ipDots, i);
-          numStart = -1;
-          ipStart = -1;
-        }
+        endNum(i);
+        endIp(i);
         do {
           h = h * 31 + (c | 32);
           if (c < 91) capitalAt(c, i);
@@ -487,14 +490,8 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
     if (c == 32) {
       // A space (the commonest separator) ends the word and any run of `[0-9.]` or of control
       // characters, and is remembered for postcodes; a run of number characters goes on.
-      if (ctrlStart >= 0) {
-        n8 = pair(L_CTRL, n8, ctrlStart, i);
-        ctrlStart = -1;
-      }
-      if (ipStart >= 0) {
-        closeIp(ipStart, ipDigits, ipDots, i);
-        ipStart = -1;
-      }
+      endCtrl(i);
+      endIp(i);
       spaceAt = i;
       if (wlen > 0) {
         endWord(i, h, wlen, allowed);
@@ -506,18 +503,9 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
     const act: i32 = c < 128 ? <i32>load<u8>(ACT_AT + c) : A_CTRL;
     if (act == A_PLAIN) {
       // Punctuation that lists nothing (quotes, commas, brackets, …): it ends the runs and the word.
-      if (ctrlStart >= 0) {
-        n8 = pair(L_CTRL, n8, ctrlStart, i);
-        ctrlStart = -1;
-      }
-      if (ipStart >= 0) {
-        closeIp(ipStart, ipDigits, ipDots, i);
-        ipStart = -1;
-      }
-      if (numStart >= 0) {
-        closeNum(numStart, numDigits, i);
-        numStart = -1;
-      }
+      endCtrl(i);
+      endIp(i);
+      endNum(i);
       if (wlen > 0) {
         endWord(i, h, wlen, allowed);
         h = 0;
@@ -530,18 +518,12 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
     const cls = v >>> 16;
     if ((act & A_CTRL) != 0) {
       if (ctrlStart < 0) ctrlStart = i;
-    } else if (ctrlStart >= 0) {
-      n8 = pair(L_CTRL, n8, ctrlStart, i);
-      ctrlStart = -1;
-    }
+    } else endCtrl(i);
     if (cls == WORD) {
       // A word character outside ASCII (the loop above took letters and digits): the word goes on.
       if (!cjk && c >= 0x3040 && isCjk(c)) cjk = true;
-      if (numStart >= 0 || ipStart >= 0) {
-        closeRuns(numStart, numDigits, ipStart, ipDigits, ipDots, i);
-        numStart = -1;
-        ipStart = -1;
-      }
+      endNum(i);
+      endIp(i);
       if (wlen == 0) wstart = i;
       h = h * 31 + (v & 0xffff);
       wlen++;
@@ -550,17 +532,11 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
     // Separators and punctuation other than the space: which runs go on.
     if (c == 46) {
       if (ipStart >= 0) ipDots++;
-    } else if (ipStart >= 0) {
-      closeIp(ipStart, ipDigits, ipDots, i);
-      ipStart = -1;
-    }
+    } else endIp(i);
     if ((act & A_TOKEN) != 0) tokenAt(c, i, n);
     else if ((act & A_AT) != 0) n9 = one(L_AT, n9, i);
     if ((act & A_NUM) == 0) {
-      if (numStart >= 0) {
-        closeNum(numStart, numDigits, i);
-        numStart = -1;
-      }
+      endNum(i);
     } else if (numStart < 0 && (act & A_NUM_OPEN) != 0) {
       numStart = i;
       numDigits = 0;
@@ -600,9 +576,9 @@ export function scan(n: i32, allowed: i32, lists: i32, capacity: i32): void {
     }
   }
   if (spacedRun >= 5) hit(spacedStart, min(n, spacedStart + spacedSpan), allowed);
-  if (numStart >= 0) closeNum(numStart, numDigits, n);
-  if (ipStart >= 0) closeIp(ipStart, ipDigits, ipDots, n);
-  if (ctrlStart >= 0) n8 = pair(L_CTRL, n8, ctrlStart, n);
+  endNum(n);
+  endIp(n);
+  endCtrl(n);
   if (cjk) flags |= 1;
   store<i32>(COUNTS_AT, n0);
   store<i32>(COUNTS_AT + 4, n1);
